@@ -1,0 +1,300 @@
+"""Chunk, embed and store: incremental ingestion of folders into Chroma.
+
+Each folder is a *source* with its own persisted docstore, so llama-index's upserts-and-delete
+strategy removes a deleted file's passages only from the source that was re-ingested. The docstore
+is written (atomically) only after Chroma has every new passage, and passage ids are stable, so a
+run killed at any point is repaired by the next one.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import time
+from collections.abc import Callable, Iterable, Iterator, Sequence
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from filelock import FileLock, Timeout
+from llama_index.core.ingestion import DocstoreStrategy, IngestionPipeline
+from llama_index.core.schema import BaseNode, Document, MetadataMode, TransformComponent
+from llama_index.core.storage.docstore import SimpleDocumentStore
+from pydantic import ConfigDict
+
+from ingest.chunking import SectionChunker
+from ingest.loaders import load_document
+from lodestar.errors import DocumentError, IngestLockedError, LodestarError
+from lodestar.store import IndexManifest, SourceRecord, get_collection, write_json_atomic
+
+if TYPE_CHECKING:
+    from lodestar.services import Services
+
+# stage ("files" or "embedding"), units done in this step, total units (None if unknown yet)
+ProgressCallback = Callable[[str, int, int | None], None]
+CHUNKING_SCHEME = "sections+sentences/v1"
+
+
+@dataclass
+class FileFailure:
+    """A file that could not be ingested, and why."""
+
+    path: str
+    reason: str
+
+
+@dataclass
+class IngestReport:
+    """What one `ingest` run did."""
+
+    files_seen: int = 0
+    added: int = 0
+    updated: int = 0
+    unchanged: int = 0
+    removed: int = 0
+    chunks_embedded: int = 0
+    seconds: float = 0.0
+    failed: list[FileFailure] = field(default_factory=list)
+    sources: list[str] = field(default_factory=list)
+
+    @property
+    def ok(self) -> bool:
+        """True when every file was ingested."""
+        return not self.failed
+
+
+class ProgressEmbedding(TransformComponent):
+    """Embed passages in batches, reporting progress; loads the model only if there is work."""
+
+    model_config = ConfigDict(arbitrary_types_allowed=True)
+
+    embed_factory: Callable[[], Any]  # returns a BaseEmbedding; called only when needed
+    batch_size: int = 32
+    on_progress: ProgressCallback | None = None
+
+    def __call__(self, nodes: Sequence[BaseNode], **kwargs: Any) -> Sequence[BaseNode]:
+        """Set `node.embedding` on every node."""
+        if not nodes:
+            return nodes
+        embed_model = self.embed_factory()
+        if self.on_progress:
+            self.on_progress("embedding", 0, len(nodes))
+        for start in range(0, len(nodes), self.batch_size):
+            batch = nodes[start : start + self.batch_size]
+            texts = [node.get_content(metadata_mode=MetadataMode.EMBED) for node in batch]
+            for node, vector in zip(
+                batch, embed_model.get_text_embedding_batch(texts), strict=True
+            ):
+                node.embedding = vector
+            if self.on_progress:
+                self.on_progress("embedding", len(batch), len(nodes))
+        return nodes
+
+
+@dataclass
+class _SourceBatch:
+    record: SourceRecord
+    root: Path
+    files: list[Path]
+    delete_missing: bool
+
+
+def chunking_id(services: Services) -> str:
+    """Identity of the chunking configuration, recorded in the manifest."""
+    chunking = services.settings.chunking
+    return f"{CHUNKING_SCHEME}:{chunking.chunk_tokens}/{chunking.overlap_tokens}"
+
+
+def make_chunker(services: Services) -> SectionChunker:
+    """The chunker for the configured embedder's window."""
+    settings = services.settings
+    return SectionChunker(
+        chunk_tokens=settings.chunking.chunk_tokens,
+        overlap_tokens=settings.chunking.overlap_tokens,
+        max_prefix_tokens=max(
+            8, settings.embedding.max_tokens - settings.chunking.chunk_tokens - 8
+        ),
+        tokenizer=services.tokenizer,
+    )
+
+
+def ingest_paths(
+    paths: Sequence[Path],
+    services: Services,
+    *,
+    rebuild: bool = False,
+    on_progress: ProgressCallback | None = None,
+) -> IngestReport:
+    """Ingest folders (each a source; files deleted there are removed) and single files."""
+    started = time.perf_counter()
+    index = services.paths
+    index.root.mkdir(parents=True, exist_ok=True)
+    with _ingest_lock(index.lock, services.settings.ingest.lock_timeout_s):
+        manifest = IndexManifest.load(index.manifest)
+        if rebuild:
+            paths = _rebuild_targets(paths, manifest)
+            _drop_index(services)
+            manifest = None
+        elif manifest is not None:
+            manifest.check_compatible(
+                services.embedding_id, manifest.dimension, chunking_id(services)
+            )
+        if manifest is None:
+            manifest = IndexManifest(
+                embedding=services.embedding_id,
+                dimension=services.embed_dimension,
+                chunking=chunking_id(services),
+            )
+        batches = _plan_batches(paths, manifest, services.settings.ingest.extensions)
+        report = IngestReport(sources=[batch.record.name for batch in batches])
+        if on_progress:
+            on_progress("files", 0, sum(len(batch.files) for batch in batches))
+        for batch in batches:
+            _ingest_source(batch, services, report, on_progress)
+            manifest.touch()
+            manifest.save(index.manifest)
+    report.seconds = time.perf_counter() - started
+    return report
+
+
+@contextmanager
+def _ingest_lock(path: Path, timeout: float) -> Iterator[None]:
+    """Hold the data dir's ingest lock; the OS releases it if the process dies."""
+    lock = FileLock(str(path), timeout=timeout)
+    try:
+        lock.acquire()
+    except Timeout as exc:
+        raise IngestLockedError(
+            f"another ingest is running on {path.parent} (lock {path}); waited {timeout:.0f}s",
+            hint="wait for it to finish, or raise LODESTAR_INGEST__LOCK_TIMEOUT_S",
+        ) from exc
+    try:
+        yield
+    finally:
+        lock.release()
+
+
+def _rebuild_targets(paths: Sequence[Path], manifest: IndexManifest | None) -> list[Path]:
+    """Everything that was in the index and still exists, plus what was asked for."""
+    targets = list(paths)
+    known = {p.resolve() for p in targets}
+    for record in manifest.sources if manifest else []:
+        folder = Path(record.path)
+        if folder.is_dir() and folder.resolve() not in known:
+            targets.append(folder)
+    return targets
+
+
+def _drop_index(services: Services) -> None:
+    client = services.chroma_client
+    name = services.settings.chroma.collection
+    if name in {c.name if hasattr(c, "name") else str(c) for c in client.list_collections()}:
+        client.delete_collection(name)
+    shutil.rmtree(services.paths.docstores, ignore_errors=True)
+    services.paths.manifest.unlink(missing_ok=True)
+
+
+def _plan_batches(
+    paths: Sequence[Path], manifest: IndexManifest, extensions: Iterable[str]
+) -> list[_SourceBatch]:
+    suffixes = {ext.lower() for ext in extensions}
+    batches: dict[str, _SourceBatch] = {}
+    for raw in paths:
+        path = raw.expanduser()
+        if path.is_dir():
+            record = manifest.source_for(path)
+            files = sorted(_walk(path, suffixes))
+            batches[record.name] = _SourceBatch(record, path.resolve(), files, delete_missing=True)
+        elif path.is_file():
+            record = manifest.source_for(path.parent)
+            batch = batches.setdefault(
+                record.name, _SourceBatch(record, path.parent.resolve(), [], delete_missing=False)
+            )
+            if path.resolve() not in {f.resolve() for f in batch.files}:
+                batch.files.append(path)
+        else:
+            raise LodestarError(f"no such file or folder: {path}")
+    return list(batches.values())
+
+
+def _walk(root: Path, suffixes: set[str]) -> Iterable[Path]:
+    for dirpath, dirnames, filenames in os.walk(root):
+        dirnames[:] = sorted(d for d in dirnames if not d.startswith("."))
+        for name in filenames:
+            if not name.startswith(".") and Path(name).suffix.lower() in suffixes:
+                yield Path(dirpath) / name
+
+
+def _ingest_source(
+    batch: _SourceBatch,
+    services: Services,
+    report: IngestReport,
+    on_progress: ProgressCallback | None,
+) -> None:
+    settings = services.settings
+    docstore_path = services.paths.docstore(batch.record.name)
+    docstore = (
+        SimpleDocumentStore.from_persist_path(str(docstore_path))
+        if docstore_path.exists()
+        else SimpleDocumentStore()
+    )
+    previous = {doc_id: doc_hash for doc_hash, doc_id in docstore.get_all_document_hashes().items()}
+    documents: list[Document] = []
+    max_bytes = int(settings.ingest.max_file_mb * 1_000_000)
+    for file in batch.files:
+        relpath = file.resolve().relative_to(batch.root).as_posix()
+        doc_id = f"{batch.record.name}/{relpath}"
+        report.files_seen += 1
+        try:
+            doc = load_document(file, doc_id=doc_id, relpath=relpath, max_bytes=max_bytes)
+        except DocumentError as exc:
+            report.failed.append(FileFailure(str(file), str(exc)))
+            # Keep what the index already has for this file: a bad edit must not delete it.
+            kept = docstore.get_document(doc_id, raise_error=False) if doc_id in previous else None
+            if isinstance(kept, Document):
+                documents.append(kept)
+        else:
+            doc.metadata.update(source=doc_id, source_name=batch.record.name)
+            doc.excluded_embed_metadata_keys = list(doc.metadata)
+            doc.excluded_llm_metadata_keys = list(doc.metadata)
+            documents.append(doc)
+            if doc_id not in previous:
+                report.added += 1
+            elif previous[doc_id] != doc.hash:
+                report.updated += 1
+            else:
+                report.unchanged += 1
+        if on_progress:
+            on_progress("files", 1, None)
+    if batch.delete_missing:
+        report.removed += len(set(previous) - {doc.doc_id for doc in documents})
+
+    embedder = ProgressEmbedding(
+        embed_factory=lambda: services.embed_model,
+        batch_size=settings.embedding.batch_size,
+        on_progress=on_progress,
+    )
+    pipeline = IngestionPipeline(
+        transformations=[make_chunker(services), embedder],
+        vector_store=_fresh_vector_store(services),
+        docstore=docstore,
+        docstore_strategy=(
+            DocstoreStrategy.UPSERTS_AND_DELETE
+            if batch.delete_missing
+            else DocstoreStrategy.UPSERTS
+        ),
+        disable_cache=True,
+    )
+    nodes = pipeline.run(documents=documents)
+    report.chunks_embedded += len(nodes)
+    # Only now, with every passage in Chroma, does the docstore record the documents as done.
+    docstore_path.parent.mkdir(parents=True, exist_ok=True)
+    write_json_atomic(docstore_path, docstore.to_dict())
+
+
+def _fresh_vector_store(services: Services) -> Any:
+    from llama_index.vector_stores.chroma import ChromaVectorStore
+
+    collection = get_collection(services.chroma_client, services.settings.chroma.collection)
+    return ChromaVectorStore(chroma_collection=collection)

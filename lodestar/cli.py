@@ -1,0 +1,192 @@
+"""The `lodestar` command line: a thin layer over the library that turns errors into messages."""
+
+from __future__ import annotations
+
+import json
+import os
+import sys
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Annotated, Any
+
+import typer
+from rich.console import Console
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+from rich.table import Table
+
+from lodestar.errors import LodestarError
+from lodestar.settings import Settings, get_settings
+
+app = typer.Typer(
+    name="lodestar",
+    help="Lodestar: answers for new engineering leads from your own knowledge base, offline.",
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_enable=False,
+)
+out = Console()
+err = Console(stderr=True)
+
+DataDirOpt = Annotated[
+    Path | None,
+    typer.Option(
+        "--data-dir", help="Index and caches [env LODESTAR_DATA_DIR; default ./.lodestar]"
+    ),
+]
+KnowledgeDirOpt = Annotated[
+    Path | None,
+    typer.Option(
+        "--knowledge-dir", help="Default folder to ingest [env LODESTAR_KNOWLEDGE_DIR; ./knowledge]"
+    ),
+]
+
+
+def _settings(data_dir: Path | None, knowledge_dir: Path | None) -> Settings:
+    try:
+        return get_settings().with_dirs(data_dir, knowledge_dir)
+    except Exception as exc:  # pydantic ValidationError from bad LODESTAR_* values
+        err.print(f"[red]error:[/red] invalid settings: {exc}")
+        raise typer.Exit(2) from exc
+
+
+@contextmanager
+def _user_errors() -> Iterator[None]:
+    """Report domain errors as one message; anything unexpected without a traceback too."""
+    try:
+        yield
+    except LodestarError as exc:
+        err.print(f"[red]error:[/red] {exc.message}")
+        if exc.hint:
+            err.print(f"  [dim]hint:[/dim] {exc.hint}")
+        raise typer.Exit(exc.exit_code) from exc
+    except KeyboardInterrupt as exc:
+        err.print("[yellow]interrupted[/yellow]")
+        raise typer.Exit(130) from exc
+    except (typer.Exit, typer.Abort):
+        raise
+    except Exception as exc:
+        if os.environ.get("LODESTAR_DEBUG"):
+            raise
+        err.print(f"[red]unexpected error:[/red] {type(exc).__name__}: {exc}")
+        err.print("  [dim]hint:[/dim] set LODESTAR_DEBUG=1 to see the traceback")
+        raise typer.Exit(1) from exc
+
+
+def _services(settings: Settings) -> Any:
+    from lodestar.services import Services
+
+    return Services(settings)
+
+
+@app.command()
+def ingest(
+    paths: Annotated[
+        list[Path] | None,
+        typer.Argument(help="Folders or files to ingest [default: the knowledge dir]"),
+    ] = None,
+    rebuild: Annotated[
+        bool, typer.Option("--rebuild", help="Drop the index and re-embed every known source")
+    ] = False,
+    data_dir: DataDirOpt = None,
+    knowledge_dir: KnowledgeDirOpt = None,
+) -> None:
+    """Add, update and remove passages so the index matches the given folders."""
+    from ingest.pipeline import ingest_paths
+
+    settings = _settings(data_dir, knowledge_dir)
+    targets = paths or [settings.knowledge_dir]
+    with _user_errors():
+        services = _services(settings)
+        with Progress(
+            TextColumn("{task.description}"),
+            BarColumn(),
+            MofNCompleteColumn(),
+            TimeElapsedColumn(),
+            console=err,
+            transient=True,
+            disable=not err.is_terminal,
+        ) as progress:
+            tasks: dict[str, Any] = {}
+
+            def on_progress(stage: str, advance: int, total: int | None) -> None:
+                if stage not in tasks:
+                    label = "Reading files" if stage == "files" else "Embedding passages"
+                    tasks[stage] = progress.add_task(label, total=total)
+                if total is not None:
+                    progress.update(tasks[stage], total=total)
+                progress.advance(tasks[stage], advance)
+
+            report = ingest_paths(targets, services, rebuild=rebuild, on_progress=on_progress)
+    for failure in report.failed:
+        err.print(f"[red]failed:[/red] {failure.path}: {failure.reason}")
+    out.print(
+        f"Ingested {', '.join(report.sources) or 'nothing'}: {report.files_seen} files seen, "
+        f"{report.added} added, {report.updated} updated, {report.unchanged} unchanged, "
+        f"{report.removed} removed, {len(report.failed)} failed; "
+        f"{report.chunks_embedded} chunks embedded in {report.seconds:.1f}s"
+    )
+    if not report.ok:
+        raise typer.Exit(1)
+
+
+@app.command()
+def status(data_dir: DataDirOpt = None, knowledge_dir: KnowledgeDirOpt = None) -> None:
+    """Show what the index holds and what it was built with."""
+    from lodestar.status import index_status
+
+    settings = _settings(data_dir, knowledge_dir)
+    with _user_errors():
+        info = index_status(_services(settings))
+    table = Table(show_header=False, box=None)
+    for key, value in info.items():
+        table.add_row(f"[bold]{key}[/bold]", str(value))
+    out.print(table)
+
+
+@app.command()
+def retrieve(
+    question: Annotated[str, typer.Argument(help="The question to find passages for")],
+    k: Annotated[int | None, typer.Option("--k", min=1, max=100, help="Passages to return")] = None,
+    as_json: Annotated[bool, typer.Option("--json", help="Print the stable JSON form")] = False,
+    data_dir: DataDirOpt = None,
+    knowledge_dir: KnowledgeDirOpt = None,
+) -> None:
+    """Show the passages the index returns for a question, with source, heading and score."""
+    from lodestar.retrieval import retrieve_passages
+
+    settings = _settings(data_dir, knowledge_dir)
+    with _user_errors():
+        passages = retrieve_passages(question, _services(settings), k)
+    if as_json:
+        payload = {
+            "question": question,
+            "passages": [
+                {
+                    key: p.to_json()[key]
+                    for key in ("text", "source", "title", "heading", "score", "doc_type")
+                }
+                for p in passages
+            ],
+        }
+        sys.stdout.write(json.dumps(payload, ensure_ascii=False, indent=2) + "\n")
+        return
+    for n, passage in enumerate(passages, start=1):
+        where = " › ".join(part for part in (passage.title, passage.heading) if part)
+        out.print(
+            f"[bold][{n}][/bold] {where}  [dim]{passage.source} · score {passage.score}[/dim]"
+        )
+        out.print(passage.text.strip(), markup=False, highlight=False)
+        out.print()
+
+
+def main(argv: list[str] | None = None) -> Callable[..., Any] | None:
+    """Console-script entry point."""
+    from lodestar.offline import configure_offline_environment
+
+    configure_offline_environment()
+    return app(args=argv)  # type: ignore[no-any-return]
+
+
+if __name__ == "__main__":
+    main()

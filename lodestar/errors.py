@@ -1,0 +1,45 @@
+"""Domain errors: each carries a message a user can act on; the CLI and UI translate them."""
+
+from __future__ import annotations
+
+
+class LodestarError(Exception):
+    """Base class for errors that are reported to the user without a traceback."""
+
+    exit_code = 2
+
+    def __init__(self, message: str, hint: str | None = None) -> None:
+        super().__init__(message)
+        self.message = message
+        self.hint = hint
+
+    def __str__(self) -> str:
+        return f"{self.message}\n  hint: {self.hint}" if self.hint else self.message
+
+
+class ConfigurationError(LodestarError):
+    """Settings that cannot work together, or a missing optional dependency."""
+
+
+class ModelNotAvailableError(LodestarError):
+    """A bundled model's files are missing or corrupt."""
+
+
+class DocumentError(LodestarError):
+    """One input file could not be read; ingestion of the others goes on."""
+
+
+class IndexMismatchError(LodestarError):
+    """The index was built with a different embedding model or chunking than configured now."""
+
+
+class IngestLockedError(LodestarError):
+    """Another ingest holds the data directory's lock."""
+
+
+class IndexEmptyError(LodestarError):
+    """A question was asked before anything was ingested."""
+
+
+class StoreUnavailableError(LodestarError):
+    """The Chroma server could not be reached."""

