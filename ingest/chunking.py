@@ -62,9 +62,9 @@ def split_sections(text: str, title: str) -> list[Section]:
     for line in text.split("\n"):
         marker = PAGE_MARKER_RE.match(line)
         if marker:
-            page = int(marker.group(1))
-            if not "\n".join(buffer).strip():
-                section_page = page
+            # A passage never spans pages, so each one can cite the page it is on.
+            flush()
+            page = section_page = int(marker.group(1))
             continue
         if _FENCE.match(line):
             in_fence = not in_fence

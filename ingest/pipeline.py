@@ -78,8 +78,6 @@ class ProgressEmbedding(TransformComponent):
         if not nodes:
             return nodes
         embed_model = self.embed_factory()
-        if self.on_progress:
-            self.on_progress("embedding", 0, len(nodes))
         for start in range(0, len(nodes), self.batch_size):
             batch = nodes[start : start + self.batch_size]
             texts = [node.get_content(metadata_mode=MetadataMode.EMBED) for node in batch]
@@ -88,7 +86,7 @@ class ProgressEmbedding(TransformComponent):
             ):
                 node.embedding = vector
             if self.on_progress:
-                self.on_progress("embedding", len(batch), len(nodes))
+                self.on_progress("embedding", len(batch), None)
         return nodes
 
 
@@ -267,30 +265,41 @@ def _ingest_source(
                 report.unchanged += 1
         if on_progress:
             on_progress("files", 1, None)
-    if batch.delete_missing:
-        report.removed += len(set(previous) - {doc.doc_id for doc in documents})
+    stale = set(previous) - {doc.doc_id for doc in documents} if batch.delete_missing else set()
+    report.removed += len(stale)
+    pending = [doc for doc in documents if previous.get(doc.doc_id) != doc.hash]
 
     embedder = ProgressEmbedding(
         embed_factory=lambda: services.embed_model,
         batch_size=settings.embedding.batch_size,
         on_progress=on_progress,
     )
-    pipeline = IngestionPipeline(
-        transformations=[make_chunker(services), embedder],
-        vector_store=_fresh_vector_store(services),
-        docstore=docstore,
-        docstore_strategy=(
-            DocstoreStrategy.UPSERTS_AND_DELETE
-            if batch.delete_missing
-            else DocstoreStrategy.UPSERTS
-        ),
-        disable_cache=True,
-    )
-    nodes = pipeline.run(documents=documents)
-    report.chunks_embedded += len(nodes)
-    # Only now, with every passage in Chroma, does the docstore record the documents as done.
-    docstore_path.parent.mkdir(parents=True, exist_ok=True)
-    write_json_atomic(docstore_path, docstore.to_dict())
+    vector_store = _fresh_vector_store(services)
+    chunker = make_chunker(services)
+
+    def run(docs: list[Document], strategy: DocstoreStrategy) -> None:
+        pipeline = IngestionPipeline(
+            transformations=[chunker, embedder],
+            vector_store=vector_store,
+            docstore=docstore,
+            docstore_strategy=strategy,
+            disable_cache=True,
+        )
+        report.chunks_embedded += len(pipeline.run(documents=docs))
+        # Only now, with every passage in Chroma, does the docstore record the documents as done.
+        write_json_atomic(docstore_path, docstore.to_dict())
+
+    # Commit in slices so a long ingest that is killed keeps most of its work.
+    step = settings.ingest.commit_every
+    if on_progress and pending:
+        on_progress("documents", 0, len(pending))
+    for start in range(0, len(pending), step):
+        run(pending[start : start + step], DocstoreStrategy.UPSERTS)
+        if on_progress:
+            on_progress("documents", len(pending[start : start + step]), len(pending))
+    if stale:
+        # Everything present is current now, so this pass only removes what is gone.
+        run(documents, DocstoreStrategy.UPSERTS_AND_DELETE)
 
 
 def _fresh_vector_store(services: Services) -> Any:

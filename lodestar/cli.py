@@ -25,7 +25,7 @@ app = typer.Typer(
     add_completion=False,
     pretty_exceptions_enable=False,
 )
-out = Console()
+out = Console(soft_wrap=True)
 err = Console(stderr=True)
 
 DataDirOpt = Annotated[
@@ -111,7 +111,11 @@ def ingest(
 
             def on_progress(stage: str, advance: int, total: int | None) -> None:
                 if stage not in tasks:
-                    label = "Reading files" if stage == "files" else "Embedding passages"
+                    label = {
+                        "files": "Reading files",
+                        "documents": "Indexing documents",
+                        "embedding": "Embedding passages",
+                    }.get(stage, stage)
                     tasks[stage] = progress.add_task(label, total=total)
                 if total is not None:
                     progress.update(tasks[stage], total=total)

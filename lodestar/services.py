@@ -55,10 +55,12 @@ def local_embedding_path(model: str) -> Path:
 class Services:
     """Lazily built clients for one process; pass it (or its parts) to the pipeline stages."""
 
-    def __init__(self, settings: Settings) -> None:
+    def __init__(self, settings: Settings, *, embed_model: BaseEmbedding | None = None) -> None:
+        """Build nothing yet; `embed_model` replaces the configured one (tests share one)."""
         configure_offline_environment()
         self.settings = settings
         self.paths = IndexPaths(settings.data_dir)
+        self._embed_override = embed_model
 
     @property
     def embedding_id(self) -> str:
@@ -69,6 +71,8 @@ class Services:
     @cached_property
     def embed_model(self) -> BaseEmbedding:
         """The configured embedding model (bundled MiniLM by default, loaded from disk)."""
+        if self._embed_override is not None:
+            return self._embed_override
         emb = self.settings.embedding
         match emb.backend:
             case "local":

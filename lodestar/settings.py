@@ -76,6 +76,12 @@ class IngestSettings(BaseModel):
         ge=0,
         description="Seconds to wait for another ingest on the same data dir before giving up.",
     )
+    commit_every: int = Field(
+        32,
+        ge=1,
+        description="Documents embedded and committed per step; a killed ingest keeps the "
+        "steps it finished.",
+    )
     extensions: list[str] = Field(
         default_factory=lambda: [".md", ".markdown", ".txt", ".pdf"],
         description="File extensions picked up when a folder is ingested.",

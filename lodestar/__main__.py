@@ -1,0 +1,5 @@
+"""`python -m lodestar` runs the CLI."""
+
+from lodestar.cli import main
+
+main()

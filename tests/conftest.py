@@ -1,0 +1,93 @@
+"""Shared fixtures: the network is off, settings point at temp dirs, one real embedder per session."""
+
+from __future__ import annotations
+
+import ipaddress
+import socket
+from collections.abc import Callable, Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from lodestar.offline import configure_offline_environment
+from lodestar.services import Services
+from lodestar.settings import Settings, get_settings
+
+REPO = Path(__file__).resolve().parents[1]
+SEEDS = REPO.parent / "shared" / "seeds"
+KNOWLEDGE = REPO / "knowledge"
+
+
+class NetworkBlockedError(RuntimeError):
+    """Raised by the socket guard when code tries to leave the machine."""
+
+
+def _is_loopback(address: Any) -> bool:
+    host = address[0] if isinstance(address, tuple) else address
+    if not isinstance(host, str):
+        return True  # AF_UNIX paths and the like
+    if host in {"localhost", ""}:
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False
+
+
+@pytest.fixture(autouse=True)
+def network_guard(monkeypatch: pytest.MonkeyPatch) -> list[str]:
+    """Fail any connection or DNS lookup that is not loopback; return the attempts seen."""
+    attempts: list[str] = []
+    real_connect = socket.socket.connect
+    real_getaddrinfo = socket.getaddrinfo
+
+    def guarded_connect(self: socket.socket, address: Any) -> Any:
+        if not _is_loopback(address):
+            attempts.append(f"connect {address}")
+            raise NetworkBlockedError(f"network is off in tests: connect to {address}")
+        return real_connect(self, address)
+
+    def guarded_getaddrinfo(host: Any, *args: Any, **kwargs: Any) -> Any:
+        if isinstance(host, bytes):
+            host = host.decode()
+        if host is not None and not _is_loopback(host):
+            attempts.append(f"resolve {host}")
+            raise NetworkBlockedError(f"network is off in tests: resolve {host}")
+        return real_getaddrinfo(host, *args, **kwargs)
+
+    monkeypatch.setattr(socket.socket, "connect", guarded_connect)
+    monkeypatch.setattr(socket, "getaddrinfo", guarded_getaddrinfo)
+    return attempts
+
+
+@pytest.fixture(autouse=True)
+def isolated_settings(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
+    """Point every LODESTAR_* default at this test's temp dir."""
+    configure_offline_environment()
+    monkeypatch.setenv("LODESTAR_DATA_DIR", str(tmp_path / "data"))
+    monkeypatch.setenv("LODESTAR_KNOWLEDGE_DIR", str(tmp_path / "knowledge"))
+    monkeypatch.setenv("LODESTAR_INGEST__LOCK_TIMEOUT_S", "2")
+    get_settings.cache_clear()
+    yield
+    get_settings.cache_clear()
+
+
+@pytest.fixture(scope="session")
+def embed_model() -> Any:
+    """The real bundled MiniLM, loaded once for the whole run."""
+    configure_offline_environment()
+    return Services(Settings()).embed_model
+
+
+@pytest.fixture
+def make_services(tmp_path: Path, embed_model: Any) -> Callable[..., Services]:
+    """Services over a temp data dir, sharing the session's embedder; kwargs override settings."""
+
+    def make(data_dir: Path | None = None, **overrides: Any) -> Services:
+        settings = get_settings().model_copy(
+            update={"data_dir": data_dir or tmp_path / "data", **overrides}
+        )
+        return Services(settings, embed_model=embed_model)
+
+    return make
