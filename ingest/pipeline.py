@@ -26,6 +26,7 @@ from pydantic import ConfigDict
 from ingest.chunking import SectionChunker
 from ingest.loaders import load_document
 from lodestar.errors import DocumentError, IngestLockedError, LodestarError
+from lodestar.keyword_index import refresh_keyword_index
 from lodestar.store import IndexManifest, SourceRecord, get_collection, write_json_atomic
 
 if TYPE_CHECKING:
@@ -57,6 +58,7 @@ class IngestReport:
     seconds: float = 0.0
     failed: list[FileFailure] = field(default_factory=list)
     sources: list[str] = field(default_factory=list)
+    keyword_index_rebuilt: bool = False
 
     @property
     def ok(self) -> bool:
@@ -152,6 +154,7 @@ def ingest_paths(
             _ingest_source(batch, services, report, on_progress)
             manifest.touch()
             manifest.save(index.manifest)
+        report.keyword_index_rebuilt = refresh_keyword_index(services)
     report.seconds = time.perf_counter() - started
     return report
 

@@ -184,6 +184,78 @@ def retrieve(
         out.print()
 
 
+BackendOpt = Annotated[
+    str | None,
+    typer.Option(
+        "--backend", help="LLM backend: local | openai | openai_like [env LODESTAR_LLM__BACKEND]"
+    ),
+]
+
+
+def _with_backend(settings: Settings, backend: str | None) -> Settings:
+    if backend is None:
+        return settings
+    if backend not in ("local", "openai", "openai_like"):
+        err.print(
+            f"[red]error:[/red] unknown backend {backend!r}; use local, openai or openai_like"
+        )
+        raise typer.Exit(2)
+    return settings.model_copy(update={"llm": settings.llm.model_copy(update={"backend": backend})})
+
+
+@app.command()
+def ask(
+    question: Annotated[str, typer.Argument(help="Your question")],
+    as_json: Annotated[bool, typer.Option("--json", help="Print the structured result")] = False,
+    k: Annotated[
+        int | None, typer.Option("--k", min=1, max=50, help="Passages to retrieve")
+    ] = None,
+    doc_type: Annotated[
+        str | None, typer.Option("--doc-type", help="Only role_profile, essay or guide documents")
+    ] = None,
+    role: Annotated[
+        str | None, typer.Option("--role", help="Only documents about this role")
+    ] = None,
+    backend: BackendOpt = None,
+    data_dir: DataDirOpt = None,
+    knowledge_dir: KnowledgeDirOpt = None,
+) -> None:
+    """Answer a question from the knowledge base, citing the passages used."""
+    from lodestar.answer import AnswerEngine
+    from lodestar.retrieval import PassageFilters
+
+    settings = _with_backend(_settings(data_dir, knowledge_dir), backend)
+    filters = PassageFilters(doc_type=doc_type, role=role) if doc_type or role else None
+    with _user_errors():
+        engine = AnswerEngine(_services(settings))
+        stream = engine.stream(question, k=k, filters=filters)
+        if as_json:
+            result = stream.answer()
+            sys.stdout.write(json.dumps(result.to_json(), ensure_ascii=False, indent=2) + "\n")
+            return
+        for delta in stream:
+            out.print(delta, end="", markup=False, highlight=False)
+        out.print()
+        result = stream.result
+    assert result is not None
+    if result.removed_citations:
+        err.print(
+            "[yellow]note:[/yellow] removed citations to passages that were not supplied: "
+            + ", ".join(f"[{n}]" for n in result.removed_citations)
+        )
+    if result.citations:
+        out.print("\n[bold]Sources[/bold]")
+        for c in result.citations:
+            where = " › ".join(part for part in (c.title, c.heading) if part)
+            page = f", page {c.page}" if c.page else ""
+            out.print(f"  [{c.n}] {where} [dim]({c.source}{page})[/dim]", highlight=False)
+    t = result.timings
+    first = f"first token {t.first_token_ms / 1000:.1f}s, " if t.first_token_ms else ""
+    err.print(
+        f"[dim]{result.model} · retrieval {t.retrieval_ms:.0f}ms, {first}total {t.total_ms / 1000:.1f}s[/dim]"
+    )
+
+
 def main(argv: list[str] | None = None) -> Callable[..., Any] | None:
     """Console-script entry point."""
     from lodestar.offline import configure_offline_environment

@@ -43,3 +43,15 @@ class IndexEmptyError(LodestarError):
 
 class StoreUnavailableError(LodestarError):
     """The Chroma server could not be reached."""
+
+
+class LLMUnavailableError(LodestarError):
+    """The language model could not be reached or refused the request."""
+
+
+class GenerationError(LodestarError):
+    """The model's output could not be used (e.g. invalid JSON after retries)."""
+
+
+class UnknownRoleError(LodestarError):
+    """An interview kit was asked for a role or level the knowledge base does not describe."""

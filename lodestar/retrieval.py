@@ -1,14 +1,22 @@
-"""Question to ranked passages from the index."""
+"""Question to ranked passages: vector + BM25, fused by reciprocal rank, with metadata filters.
+
+Before the fused ranking, the best vector similarity decides whether the knowledge base covers
+the question at all; if not, the result says so (with the closest topics it does cover) and the
+answer stage never calls the LLM.
+"""
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass
+import math
+import time
+from dataclasses import asdict, dataclass, field
 from typing import TYPE_CHECKING, Any
 
 from lodestar.errors import IndexEmptyError
 
 if TYPE_CHECKING:
     from llama_index.core.schema import NodeWithScore
+    from llama_index.core.vector_stores.types import MetadataFilters
 
     from lodestar.services import Services
 
@@ -25,16 +33,19 @@ class Passage:
     doc_type: str
     page: int | None = None
     node_id: str = ""
+    similarity: float | None = None
 
     def to_json(self) -> dict[str, Any]:
-        """The stable JSON form (`lodestar retrieve --json`)."""
-        data = asdict(self)
-        if data["page"] is None:
-            del data["page"]
-        return data
+        """All fields, without empty optional ones."""
+        return {k: v for k, v in asdict(self).items() if v is not None}
+
+    @property
+    def location(self) -> str:
+        """'title › heading' for display."""
+        return " › ".join(part for part in (self.title, self.heading) if part)
 
     @classmethod
-    def from_node(cls, hit: NodeWithScore) -> Passage:
+    def from_node(cls, hit: NodeWithScore, similarity: float | None = None) -> Passage:
         """Build from a llama-index retrieval hit."""
         meta = hit.node.metadata
         page = meta.get("page")
@@ -45,21 +56,125 @@ class Passage:
             heading=str(meta.get("heading", "")),
             score=round(float(hit.score or 0.0), 4),
             doc_type=str(meta.get("doc_type", "")),
-            page=int(page) if isinstance(page, int | float) and page != "" else None,
+            page=int(page)
+            if isinstance(page, int | float) and not isinstance(page, bool)
+            else None,
             node_id=hit.node.node_id,
+            similarity=None if similarity is None else round(similarity, 4),
         )
 
 
-def retrieve_passages(question: str, services: Services, k: int | None = None) -> list[Passage]:
-    """The `k` passages most similar to `question` (vector search over the Chroma index)."""
-    from llama_index.core import VectorStoreIndex
+@dataclass
+class PassageFilters:
+    """Restrict retrieval to a document type and/or a role (values from the front matter)."""
 
+    doc_type: str | None = None
+    role: str | None = None
+
+    def to_metadata_filters(self) -> MetadataFilters | None:
+        """llama-index filters understood by both Chroma and the BM25 retriever."""
+        from llama_index.core.vector_stores.types import MetadataFilter, MetadataFilters
+
+        from ingest.chunking import role_key
+
+        filters = []
+        if self.doc_type:
+            filters.append(MetadataFilter(key="doc_type", value=self.doc_type))
+        if self.role:
+            filters.append(MetadataFilter(key=role_key(self.role), value=True))
+        return MetadataFilters(filters=filters) if filters else None  # type: ignore[arg-type]
+
+
+@dataclass
+class RetrievalResult:
+    """Passages for a question, or the finding that the knowledge base does not cover it."""
+
+    question: str
+    passages: list[Passage]
+    covered: bool
+    best_similarity: float
+    closest_topics: list[str] = field(default_factory=list)
+    ms: float = 0.0
+
+
+def retrieve(
+    question: str,
+    services: Services,
+    k: int | None = None,
+    filters: PassageFilters | None = None,
+) -> RetrievalResult:
+    """Hybrid retrieval with the "not covered" check; `k` passages in fused order."""
+    from llama_index.core import VectorStoreIndex
+    from llama_index.core.llms import MockLLM
+    from llama_index.core.retrievers import QueryFusionRetriever
+    from llama_index.core.retrievers.fusion_retriever import FUSION_MODES
+
+    from lodestar.keyword_index import load_keyword_retriever
+
+    started = time.perf_counter()
+    settings = services.settings.retrieval
+    k = k or settings.top_k
     store = services.vector_store
     if store.client.count() == 0:
         raise IndexEmptyError(
             f"the index in {services.settings.data_dir} is empty",
             hint="run `lodestar ingest` first (it reads the knowledge dir by default)",
         )
+    metadata_filters = filters.to_metadata_filters() if filters else None
     index = VectorStoreIndex.from_vector_store(store, embed_model=services.embed_model)
-    retriever = index.as_retriever(similarity_top_k=k or services.settings.retrieval.top_k)
-    return [Passage.from_node(hit) for hit in retriever.retrieve(question)]
+    vector = index.as_retriever(similarity_top_k=settings.candidates, filters=metadata_filters)
+    vector_hits = vector.retrieve(question)
+    similarity = {hit.node.node_id: _cosine(hit.score) for hit in vector_hits}
+    best = max(similarity.values(), default=0.0)
+    if best < settings.min_similarity:
+        return RetrievalResult(
+            question=question,
+            passages=[],
+            covered=False,
+            best_similarity=round(best, 4),
+            closest_topics=_topics(vector_hits),
+            ms=(time.perf_counter() - started) * 1000,
+        )
+    keyword = load_keyword_retriever(services, settings.candidates, metadata_filters)
+    if keyword is None:
+        fused = vector_hits[:k]
+    else:
+        fusion = QueryFusionRetriever(
+            [vector, keyword],
+            # One query: no query generation, so no LLM is ever called here.
+            llm=MockLLM(),
+            mode=FUSION_MODES.RECIPROCAL_RANK,
+            similarity_top_k=k,
+            num_queries=1,
+            use_async=False,
+        )
+        fused = fusion.retrieve(question)
+    passages = [Passage.from_node(hit, similarity.get(hit.node.node_id)) for hit in fused]
+    return RetrievalResult(
+        question=question,
+        passages=passages,
+        covered=True,
+        best_similarity=round(best, 4),
+        ms=(time.perf_counter() - started) * 1000,
+    )
+
+
+def retrieve_passages(question: str, services: Services, k: int | None = None) -> list[Passage]:
+    """Just the passages (empty when the question is not covered)."""
+    return retrieve(question, services, k).passages
+
+
+def _cosine(score: float | None) -> float:
+    """Cosine similarity from llama-index's Chroma score, which is exp(-cosine distance)."""
+    return 1.0 + math.log(score) if score and score > 0 else -1.0
+
+
+def _topics(hits: list[NodeWithScore], limit: int = 3) -> list[str]:
+    topics: list[str] = []
+    for hit in hits:
+        title = str(hit.node.metadata.get("title", "")).strip()
+        if title and title not in topics:
+            topics.append(title)
+        if len(topics) == limit:
+            break
+    return topics

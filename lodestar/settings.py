@@ -92,6 +92,65 @@ class RetrievalSettings(BaseModel):
     """Defaults for passage retrieval."""
 
     top_k: int = Field(5, ge=1, le=100, description="Passages returned per question.")
+    candidates: int = Field(
+        20,
+        ge=1,
+        le=200,
+        description="Candidates each retriever (vector, BM25) contributes to fusion.",
+    )
+    min_similarity: float = Field(
+        0.35,
+        ge=-1.0,
+        le=1.0,
+        description="Best cosine similarity below which a question counts as not covered by the "
+        "knowledge base (answered without calling the LLM). Calibrated on "
+        "eval/retrieval_questions.jsonl: answerable questions score >= 0.45, unrelated ones < 0.20.",
+    )
+
+
+class LLMSettings(BaseModel):
+    """The language model that writes answers."""
+
+    backend: Literal["local", "openai", "openai_like"] = Field(
+        "local",
+        description="`local`: the bundled model in-process (llama.cpp); `openai`: the OpenAI API; "
+        "`openai_like`: any OpenAI-compatible server (vLLM, Ollama, llama.cpp server, LM Studio).",
+    )
+    model: str | None = Field(
+        None,
+        description="`local`: unset for the bundled Qwen2.5-Coder-1.5B-Instruct, `tiny` for the "
+        "SmolLM2-135M test model, or a .gguf path; `openai`: default gpt-4o-mini; `openai_like`: "
+        "the server's model name (required).",
+    )
+    api_base: str | None = Field(None, description="Base URL for `openai_like` (…/v1).")
+    api_key: str | None = Field(
+        None,
+        description="API key (`openai`: falls back to OPENAI_API_KEY; optional for openai_like).",
+    )
+    temperature: float = Field(0.0, ge=0.0, le=2.0, description="Sampling temperature.")
+    seed: int = Field(42, description="Sampling seed, for repeatable local answers.")
+    max_answer_tokens: int = Field(320, ge=16, description="Longest answer generated.")
+    context_window: int = Field(4096, ge=512, description="Local model context size in tokens.")
+    threads: int | None = Field(None, ge=1, description="Local model threads; unset: all cores.")
+    timeout_s: float = Field(120.0, gt=0, description="Remote request timeout.")
+    max_retries: int = Field(2, ge=0, description="Retries of a failed remote request.")
+    models_dir: Path | None = Field(
+        None, description="Where the bundled model is joined; unset: DATA_DIR/models."
+    )
+
+
+class AnswerSettings(BaseModel):
+    """How answers are put together."""
+
+    context_tokens: int = Field(
+        800,
+        ge=100,
+        description="Token budget for passages in the prompt. The bundled model reads ~120 "
+        "tokens/s here, so this bounds the time to first token.",
+    )
+    history_turns: int = Field(
+        3, ge=0, description="Earlier exchanges used to condense follow-ups."
+    )
 
 
 class Settings(BaseSettings):
@@ -115,6 +174,13 @@ class Settings(BaseSettings):
     chroma: ChromaSettings = Field(default_factory=ChromaSettings)
     ingest: IngestSettings = Field(default_factory=IngestSettings)
     retrieval: RetrievalSettings = Field(default_factory=RetrievalSettings)
+    llm: LLMSettings = Field(default_factory=LLMSettings)
+    answer: AnswerSettings = Field(default_factory=AnswerSettings)
+
+    @property
+    def models_dir(self) -> Path:
+        """Where the bundled LLM file is joined."""
+        return self.llm.models_dir or self.data_dir / "models"
 
     def with_dirs(
         self, data_dir: Path | None = None, knowledge_dir: Path | None = None

@@ -116,6 +116,7 @@ class IndexPaths:
         self.docstores = data_dir / "docstores"
         self.manifest = data_dir / "manifest.json"
         self.lock = data_dir / "ingest.lock"
+        self.bm25 = data_dir / "bm25"
         self.models = data_dir / "models"
 
     def docstore(self, source_name: str) -> Path:

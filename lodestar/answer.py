@@ -1,0 +1,301 @@
+"""Question to cited answer: condense follow-ups, retrieve, pack, prompt, stream, check citations."""
+
+from __future__ import annotations
+
+import re
+import time
+from collections.abc import Callable, Iterator, Sequence
+from dataclasses import asdict, dataclass, field
+from typing import TYPE_CHECKING, Any
+
+from llama_index.core.base.llms.types import ChatMessage, MessageRole
+
+from lodestar.errors import LodestarError
+from lodestar.prompts import render_prompt
+from lodestar.retrieval import Passage, PassageFilters, RetrievalResult, retrieve
+
+if TYPE_CHECKING:
+    from lodestar.services import Services
+
+_CITATION_GROUP = re.compile(r"\[(\d+(?:\s*,\s*\d+)*)\]")
+_NOT_COVERED = re.compile(
+    r"(does not|doesn't|do not|don't) (cover|contain|mention|provide|include|say)|no information",
+    re.IGNORECASE,
+)
+NOT_COVERED_TEXT = "The knowledge base does not cover this question."
+
+
+@dataclass
+class Citation:
+    """A passage as supplied to the model under number `n`."""
+
+    n: int
+    source: str
+    title: str
+    heading: str
+    text: str
+    score: float
+    page: int | None = None
+
+
+@dataclass
+class Timings:
+    """Where the time went, in milliseconds from the start of the request."""
+
+    retrieval_ms: float = 0.0
+    first_token_ms: float | None = None
+    total_ms: float = 0.0
+
+
+@dataclass
+class Answer:
+    """The structured result of every question (the `ask --json` contract)."""
+
+    question: str
+    answer: str
+    citations: list[Citation]
+    refused: bool
+    backend: str
+    model: str
+    timings: Timings
+    standalone_question: str = ""
+    supplied: list[Citation] = field(default_factory=list)
+    removed_citations: list[int] = field(default_factory=list)
+    closest_topics: list[str] = field(default_factory=list)
+
+    def to_json(self) -> dict[str, Any]:
+        """Plain data for JSON output."""
+        return asdict(self)
+
+
+@dataclass
+class CitationCheck:
+    """Result of checking a generated answer's citations against the supplied passages."""
+
+    text: str
+    cited: list[int]
+    removed: list[int]
+
+
+def check_citations(text: str, supplied: int) -> CitationCheck:
+    """Keep citations to passages 1..supplied, remove any other, and list both."""
+    cited: list[int] = []
+    removed: list[int] = []
+
+    def fix(match: re.Match[str]) -> str:
+        numbers = [int(n) for n in re.findall(r"\d+", match.group(1))]
+        valid = [n for n in numbers if 1 <= n <= supplied]
+        removed.extend(n for n in numbers if not 1 <= n <= supplied)
+        cited.extend(n for n in valid if n not in cited)
+        return "".join(f"[{n}]" for n in valid)
+
+    fixed = _CITATION_GROUP.sub(fix, text)
+    fixed = re.sub(r"[ \t]+([.,;:])", r"\1", fixed)
+    return CitationCheck(text=fixed.strip(), cited=cited, removed=sorted(set(removed)))
+
+
+def pack_passages(
+    passages: Sequence[Passage], budget: int, count_tokens: Callable[[str], int]
+) -> list[Passage]:
+    """Passages in rank order while they fit `budget` tokens; the first always (trimmed)."""
+    packed: list[Passage] = []
+    used = 0
+    for passage in passages:
+        cost = count_tokens(format_passage(len(packed) + 1, passage))
+        if used + cost > budget:
+            if not packed:
+                packed.append(_trim(passage, budget, count_tokens))
+            continue
+        packed.append(passage)
+        used += cost
+    return packed
+
+
+def _trim(passage: Passage, budget: int, count_tokens: Callable[[str], int]) -> Passage:
+    words = passage.text.split()
+    while words and count_tokens(format_passage(1, passage, " ".join(words))) > budget:
+        words = words[: int(len(words) * 0.9)]
+    return Passage(**{**asdict(passage), "text": " ".join(words)})
+
+
+def format_passage(n: int, passage: Passage, text: str | None = None) -> str:
+    """How a passage appears in the prompt."""
+    return f"[{n}] {passage.location}\n{(text if text is not None else passage.text).strip()}"
+
+
+def _citation(n: int, passage: Passage) -> Citation:
+    return Citation(
+        n=n,
+        source=passage.source,
+        title=passage.title,
+        heading=passage.heading,
+        text=passage.text,
+        score=passage.score,
+        page=passage.page,
+    )
+
+
+class AnswerStream:
+    """Iterate for the answer's text as it is generated; `.result` holds the checked Answer."""
+
+    def __init__(self, deltas: Iterator[str], finish: Callable[[str], Answer]) -> None:
+        self._deltas = deltas
+        self._finish = finish
+        self.result: Answer | None = None
+
+    def __iter__(self) -> Iterator[str]:
+        text = ""
+        for delta in self._deltas:
+            text += delta
+            yield delta
+        self.result = self._finish(text)
+
+    def answer(self) -> Answer:
+        """Consume the stream and return the result."""
+        for _ in self:
+            pass
+        assert self.result is not None
+        return self.result
+
+
+class AnswerEngine:
+    """Answers questions from the index with the configured LLM."""
+
+    def __init__(self, services: Services) -> None:
+        self.services = services
+
+    def count_tokens(self, text: str) -> int:
+        """Tokens in the LLM's vocabulary (tiktoken's cl100k for remote models)."""
+        counter = getattr(self.services.llm, "count_tokens", None)
+        if callable(counter):
+            return int(counter(text))
+        import tiktoken
+
+        return len(tiktoken.get_encoding("cl100k_base").encode(text))
+
+    def condense(self, question: str, history: Sequence[tuple[str, str]]) -> str:
+        """A standalone question from a follow-up and the conversation so far."""
+        turns = list(history)[-self.services.settings.answer.history_turns :]
+        if not turns:
+            return question
+        transcript = "\n".join(f"User: {q}\nAssistant: {_first_sentences(a)}" for q, a in turns)
+        prompt = render_prompt("condense", history=transcript, question=question)
+        reply = self._chat([ChatMessage(role=MessageRole.USER, content=prompt)], max_tokens=80)
+        standalone = reply.strip().strip('"').splitlines()[0].strip() if reply.strip() else ""
+        return standalone or question
+
+    def stream(
+        self,
+        question: str,
+        *,
+        history: Sequence[tuple[str, str]] = (),
+        k: int | None = None,
+        filters: PassageFilters | None = None,
+    ) -> AnswerStream:
+        """Start answering; iterate the returned stream for text, then read `.result`."""
+        started = time.perf_counter()
+        standalone = self.condense(question, history)
+        found = retrieve(standalone, self.services, k, filters)
+        timings = Timings(retrieval_ms=round(found.ms, 1))
+        backend = self.services.settings.llm.backend
+        if not found.covered:
+            return self._refusal(question, standalone, found, timings, started)
+        supplied = pack_passages(
+            found.passages, self.services.settings.answer.context_tokens, self.count_tokens
+        )
+        context = "\n\n".join(format_passage(n, p) for n, p in enumerate(supplied, start=1))
+        messages = [
+            ChatMessage(role=MessageRole.SYSTEM, content=render_prompt("system")),
+            ChatMessage(
+                role=MessageRole.USER,
+                content=render_prompt("answer", context=context, question=standalone),
+            ),
+        ]
+
+        def deltas() -> Iterator[str]:
+            for delta in self._stream_chat(messages):
+                if timings.first_token_ms is None:
+                    timings.first_token_ms = round((time.perf_counter() - started) * 1000, 1)
+                yield delta
+
+        def finish(text: str) -> Answer:
+            check = check_citations(text, len(supplied))
+            citations = [_citation(n, supplied[n - 1]) for n in check.cited]
+            refused = not check.cited and bool(_NOT_COVERED.search(check.text))
+            timings.total_ms = round((time.perf_counter() - started) * 1000, 1)
+            return Answer(
+                question=question,
+                standalone_question=standalone,
+                answer=check.text,
+                citations=citations,
+                refused=refused,
+                backend=backend,
+                model=self.services.llm_id,
+                timings=timings,
+                supplied=[_citation(n, p) for n, p in enumerate(supplied, start=1)],
+                removed_citations=check.removed,
+            )
+
+        return AnswerStream(deltas(), finish)
+
+    def ask(self, question: str, **kwargs: Any) -> Answer:
+        """Answer without streaming."""
+        return self.stream(question, **kwargs).answer()
+
+    def _refusal(
+        self,
+        question: str,
+        standalone: str,
+        found: RetrievalResult,
+        timings: Timings,
+        started: float,
+    ) -> AnswerStream:
+        topics = found.closest_topics
+        text = NOT_COVERED_TEXT
+        if topics:
+            text += " The closest topics it does cover: " + "; ".join(topics) + "."
+        backend = self.services.settings.llm.backend
+
+        def finish(_: str) -> Answer:
+            timings.total_ms = round((time.perf_counter() - started) * 1000, 1)
+            return Answer(
+                question=question,
+                standalone_question=standalone,
+                answer=text,
+                citations=[],
+                refused=True,
+                backend=backend,
+                model="(not called)",
+                timings=timings,
+                closest_topics=topics,
+            )
+
+        return AnswerStream(iter([text]), finish)
+
+    def _chat(self, messages: list[ChatMessage], **kwargs: Any) -> str:
+        try:
+            return self.services.llm.chat(messages, **kwargs).message.content or ""
+        except LodestarError:
+            raise
+        except Exception as exc:
+            raise self._translate(exc) from exc
+
+    def _stream_chat(self, messages: list[ChatMessage], **kwargs: Any) -> Iterator[str]:
+        try:
+            for chunk in self.services.llm.stream_chat(messages, **kwargs):
+                if chunk.delta:
+                    yield chunk.delta
+        except LodestarError:
+            raise
+        except Exception as exc:
+            raise self._translate(exc) from exc
+
+    def _translate(self, exc: Exception) -> Exception:
+        from lodestar.llm import describe_remote_error
+
+        return describe_remote_error(exc, self.services.settings) or exc
+
+
+def _first_sentences(text: str, limit: int = 300) -> str:
+    text = _CITATION_GROUP.sub("", text).strip()
+    return text if len(text) <= limit else text[:limit].rsplit(" ", 1)[0] + "…"
