@@ -157,12 +157,15 @@ class SectionChunker(TransformComponent):
 
 
 def _list_metadata(meta: dict[str, Any]) -> dict[str, Any]:
-    """Flatten list metadata for Chroma: a joined string plus one boolean flag per role."""
+    """Flatten list metadata for Chroma: a joined string plus one flag (1) per role.
+
+    The flag is an int, not a bool: llama-index's MetadataFilter accepts no booleans.
+    """
     flat: dict[str, Any] = {}
     roles = [str(r) for r in meta.get("roles", []) or []]
     levels = [str(level).lower() for level in meta.get("levels", []) or []]
     flat["roles"] = "; ".join(roles)
     flat["levels"] = "; ".join(levels)
     for role in roles:
-        flat[role_key(role)] = True
+        flat[role_key(role)] = 1
     return flat

@@ -34,7 +34,7 @@ if TYPE_CHECKING:
 
 # stage ("files" or "embedding"), units done in this step, total units (None if unknown yet)
 ProgressCallback = Callable[[str, int, int | None], None]
-CHUNKING_SCHEME = "sections+sentences/v1"
+CHUNKING_SCHEME = "sections+sentences/v2"
 
 
 @dataclass

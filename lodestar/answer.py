@@ -123,7 +123,8 @@ def format_passage(n: int, passage: Passage, text: str | None = None) -> str:
     return f"[{n}] {passage.location}\n{(text if text is not None else passage.text).strip()}"
 
 
-def _citation(n: int, passage: Passage) -> Citation:
+def citation_for(n: int, passage: Passage) -> Citation:
+    """The citation record of passage `n`."""
     return Citation(
         n=n,
         source=passage.source,
@@ -180,7 +181,7 @@ class AnswerEngine:
             return question
         transcript = "\n".join(f"User: {q}\nAssistant: {_first_sentences(a)}" for q, a in turns)
         prompt = render_prompt("condense", history=transcript, question=question)
-        reply = self._chat([ChatMessage(role=MessageRole.USER, content=prompt)], max_tokens=80)
+        reply = self.chat_text([ChatMessage(role=MessageRole.USER, content=prompt)], max_tokens=80)
         standalone = reply.strip().strip('"').splitlines()[0].strip() if reply.strip() else ""
         return standalone or question
 
@@ -220,7 +221,7 @@ class AnswerEngine:
 
         def finish(text: str) -> Answer:
             check = check_citations(text, len(supplied))
-            citations = [_citation(n, supplied[n - 1]) for n in check.cited]
+            citations = [citation_for(n, supplied[n - 1]) for n in check.cited]
             refused = not check.cited and bool(_NOT_COVERED.search(check.text))
             timings.total_ms = round((time.perf_counter() - started) * 1000, 1)
             return Answer(
@@ -232,7 +233,7 @@ class AnswerEngine:
                 backend=backend,
                 model=self.services.llm_id,
                 timings=timings,
-                supplied=[_citation(n, p) for n, p in enumerate(supplied, start=1)],
+                supplied=[citation_for(n, p) for n, p in enumerate(supplied, start=1)],
                 removed_citations=check.removed,
             )
 
@@ -272,7 +273,8 @@ class AnswerEngine:
 
         return AnswerStream(iter([text]), finish)
 
-    def _chat(self, messages: list[ChatMessage], **kwargs: Any) -> str:
+    def chat_text(self, messages: list[ChatMessage], **kwargs: Any) -> str:
+        """One non-streaming reply, with remote errors translated."""
         try:
             return self.services.llm.chat(messages, **kwargs).message.content or ""
         except LodestarError:

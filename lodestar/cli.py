@@ -26,7 +26,7 @@ app = typer.Typer(
     pretty_exceptions_enable=False,
 )
 out = Console(soft_wrap=True)
-err = Console(stderr=True)
+err = Console(stderr=True, soft_wrap=True)
 
 DataDirOpt = Annotated[
     Path | None,
@@ -254,6 +254,53 @@ def ask(
     err.print(
         f"[dim]{result.model} · retrieval {t.retrieval_ms:.0f}ms, {first}total {t.total_ms / 1000:.1f}s[/dim]"
     )
+
+
+@app.command()
+def interview(
+    role: Annotated[str, typer.Option("--role", help='Role, e.g. "ML Engineering Manager"')],
+    level: Annotated[str, typer.Option("--level", help="Level, e.g. senior")],
+    count: Annotated[int, typer.Option("--count", min=1, max=20, help="Number of questions")] = 8,
+    fmt: Annotated[str, typer.Option("--format", help="md or json")] = "md",
+    output: Annotated[Path | None, typer.Option("--output", "-o", help="Write to a file")] = None,
+    backend: BackendOpt = None,
+    data_dir: DataDirOpt = None,
+    knowledge_dir: KnowledgeDirOpt = None,
+) -> None:
+    """Generate an interview kit for a role and level, grounded in the role profiles."""
+    from lodestar.interview import build_interview_kit
+
+    if fmt not in ("md", "json"):
+        err.print("[red]error:[/red] --format must be md or json")
+        raise typer.Exit(2)
+    settings = _with_backend(_settings(data_dir, knowledge_dir), backend)
+    with _user_errors(), err.status("Writing the interview kit…"):
+        kit = build_interview_kit(_services(settings), role, level, count)
+    text = (
+        json.dumps(kit.to_json(), ensure_ascii=False, indent=2) + "\n"
+        if fmt == "json"
+        else kit.to_markdown()
+    )
+    if output:
+        output.write_text(text, encoding="utf-8")
+        err.print(f"wrote {output}")
+    else:
+        sys.stdout.write(text)
+
+
+@app.command("serve-model")
+def serve_model(
+    port: Annotated[int, typer.Option("--port", help="Port on 127.0.0.1")] = 8088,
+    host: Annotated[str, typer.Option("--host", help="Interface to bind")] = "127.0.0.1",
+    data_dir: DataDirOpt = None,
+    knowledge_dir: KnowledgeDirOpt = None,
+) -> None:
+    """Serve the bundled model as an OpenAI-compatible API (for ragas and other clients)."""
+    from lodestar.model_server import serve
+
+    settings = _settings(data_dir, knowledge_dir)
+    with _user_errors():
+        serve(settings, host=host, port=port)
 
 
 def main(argv: list[str] | None = None) -> Callable[..., Any] | None:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
 
 def write(path: Path, text: str | bytes) -> Path:
@@ -45,3 +46,67 @@ def make_pdf(pages: list[str]) -> bytes:
         f"trailer\n<< /Size {len(objects) + 1} /Root 1 0 R >>\nstartxref\n{xref}\n%%EOF\n".encode()
     )
     return bytes(out)
+
+
+class QueuedLLM:
+    """Factory for a deterministic fake chat LLM that returns queued replies and records calls."""
+
+    @staticmethod
+    def make(*replies: str) -> Any:
+        from llama_index.core.base.llms.types import (
+            ChatMessage,
+            ChatResponse,
+            CompletionResponse,
+            LLMMetadata,
+            MessageRole,
+        )
+        from llama_index.core.llms.custom import CustomLLM
+        from pydantic import PrivateAttr
+
+        class _Queued(CustomLLM):
+            _replies: list[str] = PrivateAttr(default_factory=list)
+            _calls: list[dict[str, Any]] = PrivateAttr(default_factory=list)
+
+            @property
+            def metadata(self) -> LLMMetadata:
+                return LLMMetadata(model_name="queued-fake", is_chat_model=True)
+
+            @property
+            def calls(self) -> list[dict[str, Any]]:
+                return self._calls
+
+            def _next(self, messages: Any, kwargs: dict[str, Any]) -> str:
+                self._calls.append({"messages": list(messages), "kwargs": kwargs})
+                if not self._replies:
+                    raise AssertionError("the fake LLM was called more often than replies queued")
+                return self._replies.pop(0)
+
+            def chat(self, messages: Any, **kwargs: Any) -> ChatResponse:
+                text = self._next(messages, kwargs)
+                return ChatResponse(message=ChatMessage(role=MessageRole.ASSISTANT, content=text))
+
+            def stream_chat(self, messages: Any, **kwargs: Any) -> Any:
+                text = self._next(messages, kwargs)
+                words = text.split(" ")
+
+                def gen() -> Any:
+                    so_far = ""
+                    for i, word in enumerate(words):
+                        delta = word if i == 0 else " " + word
+                        so_far += delta
+                        yield ChatResponse(
+                            message=ChatMessage(role=MessageRole.ASSISTANT, content=so_far),
+                            delta=delta,
+                        )
+
+                return gen()
+
+            def complete(self, prompt: str, formatted: bool = False, **kwargs: Any) -> Any:
+                return CompletionResponse(text=self._next([prompt], kwargs))
+
+            def stream_complete(self, prompt: str, formatted: bool = False, **kwargs: Any) -> Any:
+                raise NotImplementedError
+
+        llm = _Queued()
+        llm._replies.extend(replies)
+        return llm

@@ -71,7 +71,7 @@ def test_ids_are_stable_and_metadata_is_flat(chunker: SectionChunker) -> None:
     meta = first[1].metadata
     assert meta["heading"] == "B"
     assert meta["roles"] == "ML Tech Lead; ML Engineer"
-    assert meta[role_key("ML Tech Lead")] is True
+    assert meta[role_key("ML Tech Lead")] == 1
     assert all(isinstance(v, str | int | float | bool) for v in meta.values())
     assert first[1].ref_doc_id == "knowledge/guide.md"
     # Only the "title › heading" prefix reaches the embedder, never paths or roles.

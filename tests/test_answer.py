@@ -1,0 +1,185 @@
+"""Answer logic with a deterministic fake LLM over a real index: citations, packing, refusal,
+condensing, streaming, the JSON contract and prompt rendering."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import pytest
+from conftest import KNOWLEDGE
+from helpers import QueuedLLM
+
+from ingest.pipeline import ingest_paths
+from lodestar.answer import (
+    NOT_COVERED_TEXT,
+    AnswerEngine,
+    check_citations,
+    format_passage,
+    pack_passages,
+)
+from lodestar.errors import ConfigurationError
+from lodestar.prompts import PROMPTS_DIR, prompt_variables, render_prompt
+from lodestar.retrieval import Passage
+from lodestar.services import Services
+
+
+def passage(text: str, n: int = 0) -> Passage:
+    return Passage(
+        text=text,
+        source=f"kb/d{n}.md",
+        title=f"Doc {n}",
+        heading="Part",
+        score=0.5,
+        doc_type="guide",
+    )
+
+
+def test_citations_to_unsupplied_passages_are_removed_and_reported() -> None:
+    check = check_citations("Leads mentor [1]. Pay is high [7]. Both [2, 9][1].", supplied=2)
+    assert check.text == "Leads mentor [1]. Pay is high. Both [2][1]."
+    assert check.cited == [1, 2]
+    assert check.removed == [7, 9]
+
+
+def test_packing_keeps_rank_order_within_the_budget() -> None:
+    def words(text: str) -> int:
+        return len(text.split())
+
+    passages = [passage("alpha " * 30, 1), passage("beta " * 30, 2), passage("gamma " * 5, 3)]
+    packed = pack_passages(passages, budget=45, count_tokens=words)
+    assert [p.source for p in packed] == ["kb/d1.md", "kb/d3.md"]
+    assert sum(words(format_passage(i, p)) for i, p in enumerate(packed, 1)) <= 45
+
+
+def test_an_oversized_first_passage_is_trimmed_not_dropped() -> None:
+    packed = pack_passages(
+        [passage("word " * 500, 1)], budget=50, count_tokens=lambda t: len(t.split())
+    )
+    assert len(packed) == 1
+    assert len(format_passage(1, packed[0]).split()) <= 50
+
+
+@pytest.fixture(scope="module")
+def knowledge_index(tmp_path_factory: pytest.TempPathFactory, embed_model: Any) -> Path:
+    from lodestar.settings import Settings
+
+    data_dir = tmp_path_factory.mktemp("kb-index")
+    ingest_paths([KNOWLEDGE], Services(Settings(data_dir=data_dir), embed_model=embed_model))
+    return data_dir
+
+
+@pytest.fixture
+def engine_with(
+    knowledge_index: Path, make_services: Callable[..., Services]
+) -> Callable[..., Any]:
+    def make(*replies: str) -> tuple[AnswerEngine, Any]:
+        llm = QueuedLLM.make(*replies)
+        services = make_services(data_dir=knowledge_index)
+        services._llm_override = llm
+        return AnswerEngine(services), llm
+
+    return make
+
+
+def test_off_topic_question_is_refused_without_calling_the_llm(engine_with: Any) -> None:
+    engine, llm = engine_with()
+    answer = engine.ask("What is the capital of France?")
+    assert answer.refused
+    assert answer.answer.startswith(NOT_COVERED_TEXT)
+    assert answer.closest_topics
+    assert llm.calls == []
+
+
+def test_answer_streams_and_keeps_only_valid_citations(engine_with: Any) -> None:
+    engine, llm = engine_with("Build trust and mentor the team [1]. Also [12].")
+    stream = engine.stream("What should a new ML tech lead prioritise?")
+    streamed = "".join(stream)
+    answer = stream.result
+    assert streamed == "Build trust and mentor the team [1]. Also [12]."
+    assert answer.answer == "Build trust and mentor the team [1]. Also."
+    assert answer.removed_citations == [12]
+    assert [c.n for c in answer.citations] == [1]
+    assert answer.citations[0].text == answer.supplied[0].text
+    assert not answer.refused
+    assert answer.timings.first_token_ms is not None
+    assert answer.timings.total_ms >= answer.timings.first_token_ms
+    # The prompt carries the numbered passages and the question.
+    user_prompt = llm.calls[0]["messages"][1].content
+    assert "[1] " in user_prompt
+    assert "What should a new ML tech lead prioritise?" in user_prompt
+
+
+def test_context_stays_within_the_token_budget(engine_with: Any) -> None:
+    engine, llm = engine_with("ok [1]")
+    engine.services.settings.answer.context_tokens = 300
+    answer = engine.ask("What tools should an ML engineering manager know?")
+    context = "\n\n".join(format_passage(c.n, passage_of(c)) for c in answer.supplied)
+    assert engine.count_tokens(context) <= 300
+    assert len(answer.supplied) >= 1
+
+
+def passage_of(citation: Any) -> Passage:
+    return Passage(
+        text=citation.text,
+        source=citation.source,
+        title=citation.title,
+        heading=citation.heading,
+        score=citation.score,
+        doc_type="",
+    )
+
+
+def test_follow_up_is_condensed_with_the_history(engine_with: Any) -> None:
+    engine, llm = engine_with(
+        "How many engineers does an ML Engineering Manager manage?", "Five to twenty [1]."
+    )
+    history = [("What does an ML Engineering Manager do?", "They lead ML teams [1].")]
+    answer = engine.ask("How big is their team?", history=history)
+    assert answer.standalone_question == "How many engineers does an ML Engineering Manager manage?"
+    condense_prompt = llm.calls[0]["messages"][0].content
+    assert "What does an ML Engineering Manager do?" in condense_prompt
+    assert "How big is their team?" in condense_prompt
+    assert any("5-20" in c.text for c in answer.supplied)
+
+
+def test_model_saying_not_covered_is_marked_refused(engine_with: Any) -> None:
+    engine, _ = engine_with("The knowledge base does not cover parental leave.")
+    answer = engine.ask("What parental leave do ML engineering managers get?")
+    assert answer.refused
+    assert answer.citations == []
+
+
+def test_answer_json_contract(engine_with: Any) -> None:
+    engine, _ = engine_with("Mentor engineers [1].")
+    data = engine.ask("What should a new ML tech lead prioritise?").to_json()
+    assert {"question", "answer", "citations", "refused", "backend", "model", "timings"} <= set(
+        data
+    )
+    assert set(data["citations"][0]) == {"n", "source", "title", "heading", "text", "score", "page"}
+    assert set(data["timings"]) == {"retrieval_ms", "first_token_ms", "total_ms"}
+
+
+PROMPT_VALUES: dict[str, str] = {
+    "context": "[1] Title › Heading\nPassage text.",
+    "question": "What matters?",
+    "history": "User: hi\nAssistant: hello",
+    "count": "3",
+    "level": "senior",
+    "role": "ML Engineering Manager",
+}
+
+
+@pytest.mark.parametrize("name", sorted(p.stem for p in PROMPTS_DIR.glob("*.md")))
+def test_every_prompt_renders(name: str) -> None:
+    variables = {v: PROMPT_VALUES[v] for v in prompt_variables(name)}
+    text = render_prompt(name, **variables)
+    assert "$" not in text
+    for value in variables.values():
+        assert value in text
+
+
+def test_a_missing_prompt_variable_is_an_error() -> None:
+    with pytest.raises(ConfigurationError, match="missing variables"):
+        render_prompt("answer", question="only the question")

@@ -1,0 +1,167 @@
+"""The openai_like backend against real HTTP servers on loopback: a canned one for every error
+class, and a closed port. Errors become one clear message; the CLI prints no traceback."""
+
+from __future__ import annotations
+
+import json
+import socket
+import threading
+from collections.abc import Callable, Iterator
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
+from typing import Any
+
+import pytest
+from conftest import KNOWLEDGE
+from typer.testing import CliRunner
+
+from ingest.pipeline import ingest_paths
+from lodestar.answer import AnswerEngine
+from lodestar.cli import app
+from lodestar.errors import LLMUnavailableError
+from lodestar.services import Services
+from lodestar.settings import LLMSettings, Settings
+
+
+class CannedServer:
+    """An OpenAI-style chat endpoint that answers with a fixed status, or streams a reply."""
+
+    def __init__(self, status: int, reply: str = "") -> None:
+        self.status = status
+        self.reply = reply
+        self.requests: list[dict[str, Any]] = []
+        canned = self
+
+        class Handler(BaseHTTPRequestHandler):
+            def log_message(self, *args: Any) -> None:
+                pass
+
+            def do_POST(self) -> None:
+                body = json.loads(self.rfile.read(int(self.headers["Content-Length"])))
+                canned.requests.append(body)
+                if canned.status != 200:
+                    payload = json.dumps({"error": {"message": f"canned {canned.status}"}}).encode()
+                    self.send_response(canned.status)
+                    self.send_header("Content-Type", "application/json")
+                    self.send_header("Content-Length", str(len(payload)))
+                    self.end_headers()
+                    self.wfile.write(payload)
+                    return
+                self.send_response(200)
+                self.send_header("Content-Type", "text/event-stream")
+                self.end_headers()
+                for word in canned.reply.split(" "):
+                    chunk = {
+                        "id": "c1",
+                        "object": "chat.completion.chunk",
+                        "created": 0,
+                        "model": body["model"],
+                        "choices": [
+                            {"index": 0, "delta": {"content": word + " "}, "finish_reason": None}
+                        ],
+                    }
+                    self.wfile.write(f"data: {json.dumps(chunk)}\n\n".encode())
+                self.wfile.write(b"data: [DONE]\n\n")
+
+        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.url = f"http://127.0.0.1:{self.server.server_address[1]}/v1"
+        threading.Thread(target=self.server.serve_forever, daemon=True).start()
+
+    def close(self) -> None:
+        self.server.shutdown()
+        self.server.server_close()
+
+
+@pytest.fixture
+def canned() -> Iterator[Callable[..., CannedServer]]:
+    servers: list[CannedServer] = []
+
+    def start(status: int, reply: str = "") -> CannedServer:
+        servers.append(CannedServer(status, reply))
+        return servers[-1]
+
+    yield start
+    for server in servers:
+        server.close()
+
+
+@pytest.fixture(scope="module")
+def index_dir(tmp_path_factory: pytest.TempPathFactory, embed_model: Any) -> Path:
+    data_dir = tmp_path_factory.mktemp("remote-index")
+    ingest_paths([KNOWLEDGE], Services(Settings(data_dir=data_dir), embed_model=embed_model))
+    return data_dir
+
+
+def remote_engine(index_dir: Path, url: str, embed_model: Any) -> AnswerEngine:
+    llm = LLMSettings(
+        backend="openai_like", api_base=url, model="canned", max_retries=0, timeout_s=5
+    )
+    return AnswerEngine(Services(Settings(data_dir=index_dir, llm=llm), embed_model=embed_model))
+
+
+def test_openai_like_streams_a_cited_answer(
+    canned: Callable[..., CannedServer], index_dir: Path, embed_model: Any
+) -> None:
+    server = canned(200, "Mentor the team and set goals [1].")
+    answer = remote_engine(index_dir, server.url, embed_model).ask(
+        "What should a new ML tech lead prioritise?"
+    )
+    assert answer.answer == "Mentor the team and set goals [1]."
+    assert answer.backend == "openai_like"
+    assert [c.n for c in answer.citations] == [1]
+    assert server.requests[0]["model"] == "canned"
+    assert server.requests[0]["messages"][0]["role"] == "system"
+
+
+@pytest.mark.parametrize(
+    ("status", "message"),
+    [
+        (401, "rejected the API key"),
+        (429, "rate-limiting"),
+        (500, "answered 500"),
+        (404, "does not know model"),
+    ],
+)
+def test_http_errors_become_one_clear_message(
+    canned: Callable[..., CannedServer],
+    index_dir: Path,
+    embed_model: Any,
+    status: int,
+    message: str,
+) -> None:
+    server = canned(status)
+    with pytest.raises(LLMUnavailableError, match=message):
+        remote_engine(index_dir, server.url, embed_model).ask(
+            "What should a new ML tech lead prioritise?"
+        )
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+def test_connection_refused_in_the_cli_is_a_message_not_a_traceback(
+    index_dir: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("LODESTAR_LLM__API_BASE", f"http://127.0.0.1:{free_port()}/v1")
+    monkeypatch.setenv("LODESTAR_LLM__MODEL", "anything")
+    monkeypatch.setenv("LODESTAR_LLM__MAX_RETRIES", "0")
+    from lodestar.settings import get_settings
+
+    get_settings.cache_clear()
+    result = CliRunner().invoke(
+        app,
+        [
+            "ask",
+            "What should a new ML tech lead prioritise?",
+            "--backend",
+            "openai_like",
+            "--data-dir",
+            str(index_dir),
+        ],
+    )
+    assert result.exit_code == 2
+    assert "cannot connect to the model server" in result.stderr
+    assert "Traceback" not in result.stdout + result.stderr
