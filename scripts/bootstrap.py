@@ -25,6 +25,24 @@ PY = VENV / "bin" / "python"
 # torch first and pinned: a CPU wheel of 2.13.0 is on these machines; anything unpinned pulls
 # the CUDA build (several GB).
 TORCH = "torch==2.13.0"
+LLAMA_CPP = "llama-cpp-python==0.3.36"
+# Built wheels survive a deleted .venv and a fresh clone on the same machine.
+WHEEL_CACHE = Path(os.environ.get("XDG_CACHE_HOME", Path.home() / ".cache")) / "lodestar" / "wheels"
+# CPU feature (from /proc/cpuinfo) -> llama.cpp CMake option. AMX is never enabled: its tile
+# instructions crash llama.cpp's decode on some VMs (general protection fault on ldtilecfg).
+CPU_FEATURES = {
+    "avx": "GGML_AVX",
+    "avx2": "GGML_AVX2",
+    "fma": "GGML_FMA",
+    "f16c": "GGML_F16C",
+    "avx512f": "GGML_AVX512",
+    "avx512_vnni": "GGML_AVX512_VNNI",
+    "avx512vnni": "GGML_AVX512_VNNI",
+    "avx512_vbmi": "GGML_AVX512_VBMI",
+    "avx512vbmi": "GGML_AVX512_VBMI",
+    "avx512_bf16": "GGML_AVX512_BF16",
+    "avx_vnni": "GGML_AVX_VNNI",
+}
 
 
 def log(message: str) -> None:
@@ -72,6 +90,46 @@ def ensure_venv() -> None:
     venv.EnvBuilder(with_pip=True, upgrade_deps=False).create(VENV)
 
 
+def cpu_flags() -> set[str]:
+    """The CPU's feature flags as the kernel reports them (empty if unknown)."""
+    try:
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            if line.startswith("flags"):
+                return set(line.split(":", 1)[1].split())
+    except OSError:
+        pass
+    return set()
+
+
+def llama_cmake_args(flags: set[str]) -> str:
+    """Portable llama.cpp build options for exactly the features this CPU has."""
+    options = {option: "OFF" for option in CPU_FEATURES.values()}
+    for flag, option in CPU_FEATURES.items():
+        if flag in flags:
+            options[option] = "ON"
+    args = ["-DGGML_NATIVE=OFF", "-DGGML_CPU_REPACK=OFF"]
+    args += [f"-DGGML_AMX_{kind}=OFF" for kind in ("TILE", "INT8", "BF16")]
+    args += [f"-D{option}={value}" for option, value in sorted(options.items())]
+    return " ".join(args)
+
+
+def ensure_llama_wheel() -> Path:
+    """Build llama-cpp-python (sdist only on PyPI) for this CPU once; return the wheel folder."""
+    cmake_args = llama_cmake_args(cpu_flags())
+    folder = WHEEL_CACHE / ("llama-cpp-" + digest_of(LLAMA_CPP, cmake_args)[:16])
+    if any(folder.glob("llama_cpp_python-*.whl")):
+        return folder
+    folder.mkdir(parents=True, exist_ok=True)
+    log(f"building {LLAMA_CPP} for this CPU (once; ~5-10 min): {cmake_args}")
+    started = time.monotonic()
+    env = dict(os.environ, CMAKE_ARGS=cmake_args, CMAKE_BUILD_PARALLEL_LEVEL=str(os.cpu_count() or 2))
+    # --no-cache-dir: pip's own wheel cache ignores CMAKE_ARGS and would hand back another build.
+    run(PY, "-m", "pip", "wheel", "-q", "--no-cache-dir", "--no-deps", "--no-binary",
+        "llama-cpp-python", LLAMA_CPP, "-w", folder, env=env)
+    log(f"built llama-cpp-python in {time.monotonic() - started:.0f}s")
+    return folder
+
+
 def install_dependencies(dev: bool) -> None:
     """Install torch, then the project with constraints.txt pinning every package."""
     extras = "[dev]" if dev else ""
@@ -87,7 +145,8 @@ def install_dependencies(dev: bool) -> None:
     log("installing dependencies (first run: a few minutes)")
     pip = [PY, "-m", "pip", "install", "--disable-pip-version-check", "-q"]
     run(*pip, TORCH)
-    run(*pip, "-c", ROOT / "constraints.txt", "-e", f"{ROOT}{extras}")
+    wheels = ensure_llama_wheel()
+    run(*pip, "--find-links", wheels, "-c", ROOT / "constraints.txt", "-e", f"{ROOT}{extras}")
     write_stamp("deps" + extras, digest)
     log(f"dependencies installed in {time.monotonic() - started:.0f}s")
 
@@ -103,6 +162,8 @@ def main() -> None:
     os.chdir(ROOT)
     ensure_venv()
     install_dependencies(args.dev)
+    # Join and verify the bundled LLM (~1 GB, once; a second run checks a stamp and returns).
+    run(VENV / "bin" / "lodestar", "setup-model")
     log(f"ready: {VENV / 'bin' / 'lodestar'}")
 
 
