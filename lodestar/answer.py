@@ -11,6 +11,7 @@ from typing import TYPE_CHECKING, Any
 from llama_index.core.base.llms.types import ChatMessage, MessageRole
 
 from lodestar.errors import LodestarError
+from lodestar.guard import neutralize_instructions
 from lodestar.prompts import render_prompt
 from lodestar.retrieval import Passage, PassageFilters, RetrievalResult, retrieve
 
@@ -119,8 +120,9 @@ def _trim(passage: Passage, budget: int, count_tokens: Callable[[str], int]) -> 
 
 
 def format_passage(n: int, passage: Passage, text: str | None = None) -> str:
-    """How a passage appears in the prompt."""
-    return f"[{n}] {passage.location}\n{(text if text is not None else passage.text).strip()}"
+    """How a passage appears in the prompt: numbered, located, instruction-like text removed."""
+    body, _ = neutralize_instructions(text if text is not None else passage.text)
+    return f"[{n}] {passage.location}\n{body.strip()}"
 
 
 def citation_for(n: int, passage: Passage) -> Citation:

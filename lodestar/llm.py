@@ -7,6 +7,7 @@ Remote errors are turned into `LLMUnavailableError` with one clear message.
 
 from __future__ import annotations
 
+import atexit
 import threading
 from collections.abc import Iterator, Sequence
 from pathlib import Path
@@ -58,6 +59,8 @@ class LlamaCppChat(CustomLLM):
         self._llama = load_llama(
             self.model_path, n_ctx=self.context_window, n_threads=self.threads, seed=self.seed
         )
+        # Free the native model before interpreter teardown, when llama.cpp's bindings are gone.
+        atexit.register(self._llama.close)
 
     @property
     def metadata(self) -> LLMMetadata:

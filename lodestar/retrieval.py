@@ -143,7 +143,8 @@ def retrieve(
             [vector, keyword],
             # One query: no query generation, so no LLM is ever called here.
             llm=MockLLM(),
-            mode=FUSION_MODES.RECIPROCAL_RANK,
+            mode=FUSION_MODES(settings.fusion),
+            retriever_weights=[settings.vector_weight, 1.0 - settings.vector_weight],
             similarity_top_k=k,
             num_queries=1,
             use_async=False,

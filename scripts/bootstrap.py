@@ -122,10 +122,25 @@ def ensure_llama_wheel() -> Path:
     folder.mkdir(parents=True, exist_ok=True)
     log(f"building {LLAMA_CPP} for this CPU (once; ~5-10 min): {cmake_args}")
     started = time.monotonic()
-    env = dict(os.environ, CMAKE_ARGS=cmake_args, CMAKE_BUILD_PARALLEL_LEVEL=str(os.cpu_count() or 2))
+    env = dict(
+        os.environ, CMAKE_ARGS=cmake_args, CMAKE_BUILD_PARALLEL_LEVEL=str(os.cpu_count() or 2)
+    )
     # --no-cache-dir: pip's own wheel cache ignores CMAKE_ARGS and would hand back another build.
-    run(PY, "-m", "pip", "wheel", "-q", "--no-cache-dir", "--no-deps", "--no-binary",
-        "llama-cpp-python", LLAMA_CPP, "-w", folder, env=env)
+    run(
+        PY,
+        "-m",
+        "pip",
+        "wheel",
+        "-q",
+        "--no-cache-dir",
+        "--no-deps",
+        "--no-binary",
+        "llama-cpp-python",
+        LLAMA_CPP,
+        "-w",
+        folder,
+        env=env,
+    )
     log(f"built llama-cpp-python in {time.monotonic() - started:.0f}s")
     return folder
 
