@@ -10,6 +10,7 @@ from __future__ import annotations
 import hashlib
 import json
 import shutil
+from functools import cache
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -81,18 +82,34 @@ def refresh_keyword_index(services: Services) -> bool:
     return True
 
 
+@cache
+def _positive_bm25_class() -> type:
+    from llama_index.retrievers.bm25 import BM25Retriever
+
+    class PositiveBM25Retriever(BM25Retriever):
+        """BM25 that drops zero-score hits.
+
+        Metadata filters become a bm25s weight mask that zeroes the scores of filtered-out
+        passages, but bm25s still returns them when k exceeds the matches; a zero score also
+        means no query term matched at all.
+        """
+
+        def _retrieve(self, query_bundle: Any) -> list[Any]:
+            return [hit for hit in super()._retrieve(query_bundle) if (hit.score or 0.0) > 0.0]
+
+    return PositiveBM25Retriever
+
+
 def load_keyword_retriever(
     services: Services, top_k: int, filters: MetadataFilters | None = None
 ) -> BM25Retriever | None:
     """A BM25 retriever over the persisted index, or None if there is none (or all is filtered)."""
-    from llama_index.retrievers.bm25 import BM25Retriever
-
     path = services.paths.bm25
     if not (path / "params.index.json").exists():
         return None
     base = services.bm25_base()
     try:
-        return BM25Retriever(
+        return _positive_bm25_class()(
             existing_bm25=base.bm25,
             similarity_top_k=top_k,
             stemmer=base.stemmer,

@@ -1,0 +1,108 @@
+"""Hybrid retrieval: BM25 kept in step with incremental ingests, metadata filters, refusal."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from pathlib import Path
+
+from helpers import write
+
+from ingest.pipeline import ingest_paths
+from lodestar.keyword_index import load_keyword_retriever
+from lodestar.retrieval import PassageFilters, retrieve
+from lodestar.services import Services
+
+DOC = "---\ntitle: {title}\ndoc_type: {doc_type}\nroles: [{role}]\n---\n# {title}\n\n## Notes\n\n{body}\n"
+
+
+def doc(title: str, body: str, doc_type: str = "guide", role: str = "ML Tech Lead") -> str:
+    return DOC.format(title=title, body=body, doc_type=doc_type, role=role)
+
+
+def bm25_texts(services: Services, query: str) -> list[str]:
+    retriever = load_keyword_retriever(services, top_k=10)
+    assert retriever is not None
+    return [hit.node.get_content() for hit in retriever.retrieve(query)]
+
+
+def test_bm25_index_follows_incremental_ingests(
+    tmp_path: Path, make_services: Callable[..., Services]
+) -> None:
+    kb = tmp_path / "kb"
+    write(kb / "a.md", doc("Rituals", "Hold a zebracorn retrospective every fortnight."))
+    write(kb / "b.md", doc("Hiring", "Run a structured interview loop."))
+    services = make_services()
+    assert ingest_paths([kb], services).keyword_index_rebuilt
+    assert any("zebracorn" in t for t in bm25_texts(services, "zebracorn retrospective"))
+
+    assert not ingest_paths([kb], services).keyword_index_rebuilt, "nothing changed"
+
+    write(kb / "a.md", doc("Rituals", "Hold a quokkafish retrospective every fortnight."))
+    ingest_paths([kb], services)
+    texts = bm25_texts(services, "quokkafish zebracorn retrospective")
+    assert any("quokkafish" in t for t in texts)
+    assert not any("zebracorn" in t for t in texts)
+
+    (kb / "a.md").unlink()
+    ingest_paths([kb], services)
+    assert not any("quokkafish" in t for t in bm25_texts(services, "quokkafish retrospective"))
+
+
+def test_a_missing_keyword_index_is_rebuilt_by_the_next_ingest(
+    tmp_path: Path, make_services: Callable[..., Services]
+) -> None:
+    """As after a crash between the Chroma commit and the BM25 rebuild."""
+    import shutil
+
+    kb = tmp_path / "kb"
+    write(kb / "a.md", doc("Rituals", "Hold a zebracorn retrospective every fortnight."))
+    services = make_services()
+    ingest_paths([kb], services)
+    shutil.rmtree(services.paths.bm25)
+    report = ingest_paths([kb], services)
+    assert report.chunks_embedded == 0
+    assert report.keyword_index_rebuilt
+    assert any("zebracorn" in t for t in bm25_texts(services, "zebracorn"))
+
+
+def test_filters_restrict_both_retrievers(
+    tmp_path: Path, make_services: Callable[..., Services]
+) -> None:
+    kb = tmp_path / "kb"
+    write(
+        kb / "lead.md", doc("Lead guide", "Mentoring plans for engineers.", "guide", "ML Tech Lead")
+    )
+    write(
+        kb / "manager.md",
+        doc(
+            "Manager profile",
+            "Mentoring plans for engineers.",
+            "role_profile",
+            "ML Engineering Manager",
+        ),
+    )
+    services = make_services()
+    ingest_paths([kb], services)
+    question = "mentoring plans for engineers"
+    unfiltered = {p.source for p in retrieve(question, services, k=4).passages}
+    assert unfiltered == {"kb/lead.md", "kb/manager.md"}
+    by_role = retrieve(
+        question, services, k=4, filters=PassageFilters(role="ML Engineering Manager")
+    )
+    assert {p.source for p in by_role.passages} == {"kb/manager.md"}
+    by_type = retrieve(question, services, k=4, filters=PassageFilters(doc_type="guide"))
+    assert {p.source for p in by_type.passages} == {"kb/lead.md"}
+
+
+def test_unrelated_question_is_not_covered_and_names_closest_topics(
+    tmp_path: Path, make_services: Callable[..., Services]
+) -> None:
+    kb = tmp_path / "kb"
+    write(kb / "lead.md", doc("Lead guide", "Mentoring plans for ML engineers and code review."))
+    services = make_services()
+    ingest_paths([kb], services)
+    result = retrieve("What is the capital of France?", services)
+    assert not result.covered
+    assert result.passages == []
+    assert result.best_similarity < services.settings.retrieval.min_similarity
+    assert result.closest_topics == ["Lead guide"]
