@@ -154,9 +154,10 @@ class AnswerStream:
         self.result = self._finish(text)
 
     def answer(self) -> Answer:
-        """Consume the stream and return the result."""
-        for _ in self:
-            pass
+        """The checked result, consuming the rest of the stream first if needed."""
+        if self.result is None:
+            for _ in self:
+                pass
         assert self.result is not None
         return self.result
 

@@ -236,8 +236,7 @@ def ask(
         for delta in stream:
             out.print(delta, end="", markup=False, highlight=False)
         out.print()
-        result = stream.result
-    assert result is not None
+        result = stream.answer()  # already consumed: returns the checked result
     if result.removed_citations:
         err.print(
             "[yellow]note:[/yellow] removed citations to passages that were not supplied: "
@@ -323,7 +322,7 @@ def main(argv: list[str] | None = None) -> Callable[..., Any] | None:
     from lodestar.offline import configure_offline_environment
 
     configure_offline_environment()
-    return app(args=argv)  # type: ignore[no-any-return]
+    return app(args=argv)
 
 
 if __name__ == "__main__":

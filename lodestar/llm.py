@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import atexit
 import threading
-from collections.abc import Iterator, Sequence
+from collections.abc import Generator, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -105,7 +105,7 @@ class LlamaCppChat(CustomLLM):
         """Stream a chat completion token by token."""
         request = self._request(messages, kwargs)
 
-        def gen() -> Iterator[ChatResponse]:
+        def gen() -> Generator[ChatResponse, None, None]:
             text = ""
             with self._lock:
                 for chunk in self._llama.create_chat_completion(stream=True, **request):

@@ -49,7 +49,7 @@ def part_paths() -> list[Path]:
 def _sha256(path: Path) -> str:
     digest = hashlib.sha256()
     with path.open("rb") as fh:
-        for block in iter(lambda: fh.read(8 << 20), b""):
+        while block := fh.read(8 << 20):
             digest.update(block)
     return digest.hexdigest()
 
@@ -77,7 +77,7 @@ def ensure_bundled_model(models_dir: Path) -> Path:
         with partial.open("wb") as out:
             for part in parts:
                 with part.open("rb") as fh:
-                    for block in iter(lambda fh=fh: fh.read(8 << 20), b""):
+                    while block := fh.read(8 << 20):
                         digest.update(block)
                         out.write(block)
         if digest.hexdigest() != MODEL_SHA256:

@@ -82,7 +82,7 @@ class PassageFilters:
             filters.append(MetadataFilter(key="doc_type", value=self.doc_type))
         if self.role:
             filters.append(MetadataFilter(key=role_key(self.role), value=1))
-        return MetadataFilters(filters=filters) if filters else None  # type: ignore[arg-type]
+        return MetadataFilters(filters=filters) if filters else None
 
 
 @dataclass

@@ -203,3 +203,10 @@ def test_the_knowledge_base_has_no_false_positives_for_the_guard() -> None:
     for path in KNOWLEDGE.glob("*.md"):
         _, removed = neutralize_instructions(path.read_text())
         assert removed == 0, path.name
+
+
+def test_reading_the_result_after_streaming_keeps_the_answer(engine_with: Any) -> None:
+    engine, _ = engine_with("Mentor engineers [1].")
+    stream = engine.stream("What should a new ML tech lead prioritise?")
+    assert "".join(stream) == "Mentor engineers [1]."
+    assert stream.answer().answer == "Mentor engineers [1]."
