@@ -121,9 +121,12 @@ def retrieve(
             hint="run `lodestar ingest` first (it reads the knowledge dir by default)",
         )
     metadata_filters = filters.to_metadata_filters() if filters else None
+    query = question
+    if settings.expand_query:
+        query = f"{question}\n{_hypothetical_answer(question, services)}"
     index = VectorStoreIndex.from_vector_store(store, embed_model=services.embed_model)
     vector = index.as_retriever(similarity_top_k=settings.candidates, filters=metadata_filters)
-    vector_hits = vector.retrieve(question)
+    vector_hits = vector.retrieve(query)
     similarity = {hit.node.node_id: _cosine(hit.score) for hit in vector_hits}
     best = max(similarity.values(), default=0.0)
     if best < settings.min_similarity:
@@ -149,7 +152,7 @@ def retrieve(
             num_queries=1,
             use_async=False,
         )
-        fused = fusion.retrieve(question)
+        fused = fusion.retrieve(query)
     passages = [Passage.from_node(hit, similarity.get(hit.node.node_id)) for hit in fused]
     return RetrievalResult(
         question=question,
@@ -163,6 +166,17 @@ def retrieve(
 def retrieve_passages(question: str, services: Services, k: int | None = None) -> list[Passage]:
     """Just the passages (empty when the question is not covered)."""
     return retrieve(question, services, k).passages
+
+
+def _hypothetical_answer(question: str, services: Services) -> str:
+    """A short made-up answer whose wording is closer to the documents' than the question's."""
+    from llama_index.core.base.llms.types import ChatMessage, MessageRole
+
+    from lodestar.prompts import render_prompt
+
+    prompt = render_prompt("expand", question=question)
+    reply = services.llm.chat([ChatMessage(role=MessageRole.USER, content=prompt)], max_tokens=60)
+    return (reply.message.content or "").strip()
 
 
 def _cosine(score: float | None) -> float:

@@ -104,6 +104,11 @@ class RetrievalSettings(BaseModel):
         le=1.0,
         description="Weight of the vector retriever in score-based fusion (BM25 gets the rest).",
     )
+    expand_query: bool = Field(
+        False,
+        description="Before retrieving, let the LLM write a short hypothetical answer and search "
+        "with question + answer (HyDE). Costs one short generation (~3 s with the bundled model).",
+    )
     candidates: int = Field(
         20,
         ge=1,

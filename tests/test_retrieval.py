@@ -106,3 +106,25 @@ def test_unrelated_question_is_not_covered_and_names_closest_topics(
     assert result.passages == []
     assert result.best_similarity < services.settings.retrieval.min_similarity
     assert result.closest_topics == ["Lead guide"]
+
+
+def test_query_expansion_searches_with_a_hypothetical_answer(
+    tmp_path: Path, make_services: Callable[..., Services]
+) -> None:
+    from helpers import QueuedLLM
+
+    kb = tmp_path / "kb"
+    write(kb / "a.md", doc("Rituals", "Hold a zebracorn retrospective every fortnight."))
+    write(kb / "b.md", doc("Hiring", "Run a structured interview loop with four stages."))
+    services = make_services()
+    ingest_paths([kb], services)
+    retrieval = services.settings.retrieval.model_copy(update={"expand_query": True})
+    expanded = make_services(retrieval=retrieval)
+    question = "Xyzzy plugh?"
+    assert not retrieve(question, services).covered, "control: the bare question finds nothing"
+    llm = QueuedLLM.make("Teams hold a zebracorn retrospective every fortnight.")
+    expanded._llm_override = llm
+    result = retrieve(question, expanded, k=1)
+    assert result.covered
+    assert result.passages[0].source == "kb/a.md"
+    assert question in llm.calls[0]["messages"][0].content
