@@ -91,3 +91,13 @@ def make_services(tmp_path: Path, embed_model: Any) -> Callable[..., Services]:
         return Services(settings, embed_model=embed_model)
 
     return make
+
+
+@pytest.fixture(scope="session")
+def knowledge_index(tmp_path_factory: pytest.TempPathFactory, embed_model: Any) -> Path:
+    """A data dir with knowledge/ ingested once for the session; tests must not modify it."""
+    from ingest.pipeline import ingest_paths
+
+    data_dir = tmp_path_factory.mktemp("knowledge-index")
+    ingest_paths([KNOWLEDGE], Services(Settings(data_dir=data_dir), embed_model=embed_model))
+    return data_dir

@@ -11,7 +11,6 @@ import pytest
 from conftest import KNOWLEDGE
 from helpers import QueuedLLM
 
-from ingest.pipeline import ingest_paths
 from lodestar.answer import (
     NOT_COVERED_TEXT,
     AnswerEngine,
@@ -59,15 +58,6 @@ def test_an_oversized_first_passage_is_trimmed_not_dropped() -> None:
     )
     assert len(packed) == 1
     assert len(format_passage(1, packed[0]).split()) <= 50
-
-
-@pytest.fixture(scope="module")
-def knowledge_index(tmp_path_factory: pytest.TempPathFactory, embed_model: Any) -> Path:
-    from lodestar.settings import Settings
-
-    data_dir = tmp_path_factory.mktemp("kb-index")
-    ingest_paths([KNOWLEDGE], Services(Settings(data_dir=data_dir), embed_model=embed_model))
-    return data_dir
 
 
 @pytest.fixture

@@ -8,14 +8,11 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from conftest import KNOWLEDGE
 from helpers import QueuedLLM
 
-from ingest.pipeline import ingest_paths
 from lodestar.errors import GenerationError, UnknownRoleError
 from lodestar.interview import build_interview_kit, known_roles_and_levels
 from lodestar.services import Services
-from lodestar.settings import Settings
 
 
 def question(text: str) -> str:
@@ -29,18 +26,13 @@ def question(text: str) -> str:
     )
 
 
-@pytest.fixture(scope="module")
-def index_dir(tmp_path_factory: pytest.TempPathFactory, embed_model: Any) -> Path:
-    data_dir = tmp_path_factory.mktemp("interview-index")
-    ingest_paths([KNOWLEDGE], Services(Settings(data_dir=data_dir), embed_model=embed_model))
-    return data_dir
-
-
 @pytest.fixture
-def services_with(index_dir: Path, make_services: Callable[..., Services]) -> Callable[..., Any]:
+def services_with(
+    knowledge_index: Path, make_services: Callable[..., Services]
+) -> Callable[..., Any]:
     def make(*replies: str) -> tuple[Services, Any]:
         llm = QueuedLLM.make(*replies)
-        services = make_services(data_dir=index_dir)
+        services = make_services(data_dir=knowledge_index)
         services._llm_override = llm
         return services, llm
 

@@ -12,10 +12,8 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from conftest import KNOWLEDGE
 from typer.testing import CliRunner
 
-from ingest.pipeline import ingest_paths
 from lodestar.answer import AnswerEngine
 from lodestar.cli import app
 from lodestar.errors import LLMUnavailableError
@@ -85,25 +83,20 @@ def canned() -> Iterator[Callable[..., CannedServer]]:
         server.close()
 
 
-@pytest.fixture(scope="module")
-def index_dir(tmp_path_factory: pytest.TempPathFactory, embed_model: Any) -> Path:
-    data_dir = tmp_path_factory.mktemp("remote-index")
-    ingest_paths([KNOWLEDGE], Services(Settings(data_dir=data_dir), embed_model=embed_model))
-    return data_dir
-
-
-def remote_engine(index_dir: Path, url: str, embed_model: Any) -> AnswerEngine:
+def remote_engine(knowledge_index: Path, url: str, embed_model: Any) -> AnswerEngine:
     llm = LLMSettings(
         backend="openai_like", api_base=url, model="canned", max_retries=0, timeout_s=5
     )
-    return AnswerEngine(Services(Settings(data_dir=index_dir, llm=llm), embed_model=embed_model))
+    return AnswerEngine(
+        Services(Settings(data_dir=knowledge_index, llm=llm), embed_model=embed_model)
+    )
 
 
 def test_openai_like_streams_a_cited_answer(
-    canned: Callable[..., CannedServer], index_dir: Path, embed_model: Any
+    canned: Callable[..., CannedServer], knowledge_index: Path, embed_model: Any
 ) -> None:
     server = canned(200, "Mentor the team and set goals [1].")
-    answer = remote_engine(index_dir, server.url, embed_model).ask(
+    answer = remote_engine(knowledge_index, server.url, embed_model).ask(
         "What should a new ML tech lead prioritise?"
     )
     assert answer.answer == "Mentor the team and set goals [1]."
@@ -124,14 +117,14 @@ def test_openai_like_streams_a_cited_answer(
 )
 def test_http_errors_become_one_clear_message(
     canned: Callable[..., CannedServer],
-    index_dir: Path,
+    knowledge_index: Path,
     embed_model: Any,
     status: int,
     message: str,
 ) -> None:
     server = canned(status)
     with pytest.raises(LLMUnavailableError, match=message):
-        remote_engine(index_dir, server.url, embed_model).ask(
+        remote_engine(knowledge_index, server.url, embed_model).ask(
             "What should a new ML tech lead prioritise?"
         )
 
@@ -143,7 +136,7 @@ def free_port() -> int:
 
 
 def test_connection_refused_in_the_cli_is_a_message_not_a_traceback(
-    index_dir: Path, monkeypatch: pytest.MonkeyPatch
+    knowledge_index: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     monkeypatch.setenv("LODESTAR_LLM__API_BASE", f"http://127.0.0.1:{free_port()}/v1")
     monkeypatch.setenv("LODESTAR_LLM__MODEL", "anything")
@@ -159,7 +152,7 @@ def test_connection_refused_in_the_cli_is_a_message_not_a_traceback(
             "--backend",
             "openai_like",
             "--data-dir",
-            str(index_dir),
+            str(knowledge_index),
         ],
     )
     assert result.exit_code == 2
