@@ -19,6 +19,7 @@ if TYPE_CHECKING:
     from lodestar.services import Services
 
 _CITATION_GROUP = re.compile(r"\[(\d+(?:\s*,\s*\d+)*)\]")
+_PAREN_CITATION = re.compile(r"\((\d{1,2}(?:\s*,\s*\d{1,2})*)\)(?=[.;,]?[ \t]*$)", re.MULTILINE)
 _NOT_COVERED = re.compile(
     r"(does not|doesn't|do not|don't) (cover|contain|mention|provide|include|say)|no information",
     re.IGNORECASE,
@@ -90,6 +91,8 @@ def check_citations(text: str, supplied: int) -> CitationCheck:
         cited.extend(n for n in valid if n not in cited)
         return "".join(f"[{n}]" for n in valid)
 
+    # Small models sometimes cite as "(1)" at the end of a line; read that as "[1]".
+    text = _PAREN_CITATION.sub(lambda m: f"[{m.group(1)}]", text)
     fixed = _CITATION_GROUP.sub(fix, text)
     fixed = re.sub(r"[ \t]+([.,;:])", r"\1", fixed)
     return CitationCheck(text=fixed.strip(), cited=cited, removed=sorted(set(removed)))

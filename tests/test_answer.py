@@ -200,3 +200,10 @@ def test_reading_the_result_after_streaming_keeps_the_answer(engine_with: Any) -
     stream = engine.stream("What should a new ML tech lead prioritise?")
     assert "".join(stream) == "Mentor engineers [1]."
     assert stream.answer().answer == "Mentor engineers [1]."
+
+
+def test_parenthesised_numbers_at_line_end_count_as_citations() -> None:
+    check = check_citations("- MLflow (1)\n- Kubeflow (2).\n- Step (3) of the plan", supplied=2)
+    assert check.text == "- MLflow [1]\n- Kubeflow [2].\n- Step (3) of the plan"
+    assert check.cited == [1, 2]
+    assert check.removed == []
