@@ -157,11 +157,18 @@ def retrieve(
     knowledge_dir: KnowledgeDirOpt = None,
 ) -> None:
     """Show the passages the index returns for a question, with source, heading and score."""
-    from lodestar.retrieval import retrieve_passages
+    from lodestar.retrieval import retrieve as retrieve_result
 
     settings = _settings(data_dir, knowledge_dir)
     with _user_errors():
-        passages = retrieve_passages(question, _services(settings), k)
+        result = retrieve_result(question, _services(settings), k)
+    passages = result.passages
+    if not result.covered:
+        err.print(
+            f"not covered by the knowledge base (best similarity {result.best_similarity} < "
+            f"{settings.retrieval.min_similarity}); closest topics: "
+            + ("; ".join(result.closest_topics) or "none")
+        )
     if as_json:
         payload = {
             "question": question,

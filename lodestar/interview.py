@@ -218,5 +218,4 @@ def _write_question(
 
 
 def _same(a: str, b: str) -> bool:
-    norm = lambda text: " ".join(text.lower().split())  # noqa: E731
-    return norm(a) == norm(b)
+    return " ".join(a.lower().split()) == " ".join(b.lower().split())

@@ -152,6 +152,17 @@ def local_model_path(settings: Settings) -> Path:
     return path
 
 
+def _remote_options(settings: Settings) -> dict[str, Any]:
+    """Sampling, timeout and retry options shared by the OpenAI and OpenAI-like clients."""
+    cfg = settings.llm
+    return {
+        "temperature": cfg.temperature,
+        "max_tokens": cfg.max_answer_tokens,
+        "timeout": cfg.timeout_s,
+        "max_retries": cfg.max_retries,
+    }
+
+
 def build_llm(settings: Settings) -> LLM:
     """The configured LLM; optional backends are imported only when chosen."""
     cfg = settings.llm
@@ -174,10 +185,7 @@ def build_llm(settings: Settings) -> LLM:
                 model=cfg.model or DEFAULT_OPENAI_MODEL,
                 api_key=cfg.api_key,
                 api_base=cfg.api_base,
-                temperature=cfg.temperature,
-                max_tokens=cfg.max_answer_tokens,
-                timeout=cfg.timeout_s,
-                max_retries=cfg.max_retries,
+                **_remote_options(settings),
             )
         case "openai_like":
             from llama_index.llms.openai_like import OpenAILike
@@ -194,10 +202,7 @@ def build_llm(settings: Settings) -> LLM:
                 api_key=cfg.api_key or "not-needed",
                 is_chat_model=True,
                 context_window=cfg.context_window,
-                temperature=cfg.temperature,
-                max_tokens=cfg.max_answer_tokens,
-                timeout=cfg.timeout_s,
-                max_retries=cfg.max_retries,
+                **_remote_options(settings),
             )
     raise ConfigurationError(f"unknown LLM backend {cfg.backend!r}")
 

@@ -1,4 +1,4 @@
-"""Question to ranked passages: vector + BM25, fused by reciprocal rank, with metadata filters.
+"""Question to ranked passages: vector + BM25 fused (llama-index QueryFusionRetriever), filtered.
 
 Before the fused ranking, the best vector similarity decides whether the knowledge base covers
 the question at all; if not, the result says so (with the closest topics it does cover) and the
@@ -108,6 +108,7 @@ def retrieve(
     from llama_index.core.llms import MockLLM
     from llama_index.core.retrievers import QueryFusionRetriever
     from llama_index.core.retrievers.fusion_retriever import FUSION_MODES
+    from llama_index.core.schema import QueryBundle
 
     from lodestar.keyword_index import load_keyword_retriever
 
@@ -124,9 +125,11 @@ def retrieve(
     query = question
     if settings.expand_query:
         query = f"{question}\n{_hypothetical_answer(question, services)}"
+    # Embed once: the fused pass below re-runs the vector retriever with this same bundle.
+    bundle = QueryBundle(query, embedding=services.embed_model.get_query_embedding(query))
     index = VectorStoreIndex.from_vector_store(store, embed_model=services.embed_model)
     vector = index.as_retriever(similarity_top_k=settings.candidates, filters=metadata_filters)
-    vector_hits = vector.retrieve(query)
+    vector_hits = vector.retrieve(bundle)
     similarity = {hit.node.node_id: _cosine(hit.score) for hit in vector_hits}
     best = max(similarity.values(), default=0.0)
     if best < settings.min_similarity:
@@ -152,7 +155,7 @@ def retrieve(
             num_queries=1,
             use_async=False,
         )
-        fused = fusion.retrieve(query)
+        fused = fusion.retrieve(bundle)
     passages = [Passage.from_node(hit, similarity.get(hit.node.node_id)) for hit in fused]
     return RetrievalResult(
         question=question,

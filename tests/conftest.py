@@ -84,11 +84,11 @@ def embed_model() -> Any:
 def make_services(tmp_path: Path, embed_model: Any) -> Callable[..., Services]:
     """Services over a temp data dir, sharing the session's embedder; kwargs override settings."""
 
-    def make(data_dir: Path | None = None, **overrides: Any) -> Services:
+    def make(data_dir: Path | None = None, llm: Any = None, **overrides: Any) -> Services:
         settings = get_settings().model_copy(
             update={"data_dir": data_dir or tmp_path / "data", **overrides}
         )
-        return Services(settings, embed_model=embed_model)
+        return Services(settings, embed_model=embed_model, llm=llm)
 
     return make
 

@@ -66,8 +66,7 @@ def engine_with(
 ) -> Callable[..., Any]:
     def make(*replies: str) -> tuple[AnswerEngine, Any]:
         llm = QueuedLLM.make(*replies)
-        services = make_services(data_dir=knowledge_index)
-        services._llm_override = llm
+        services = make_services(data_dir=knowledge_index, llm=llm)
         return AnswerEngine(services), llm
 
     return make

@@ -79,3 +79,13 @@ def test_errors_are_messages_not_tracebacks(tmp_path: Path) -> None:
     assert code == 2
     assert "no such file or folder" in err
     assert "Traceback" not in err
+
+
+def test_retrieve_says_when_a_question_is_not_covered(knowledge_index: Path) -> None:
+    code, out, err = lodestar(
+        "retrieve", "What is the capital of France?", "--json", "--data-dir", str(knowledge_index)
+    )
+    assert code == 0
+    assert json.loads(out)["passages"] == []
+    assert "not covered by the knowledge base" in err
+    assert "closest topics:" in err

@@ -32,8 +32,7 @@ def services_with(
 ) -> Callable[..., Any]:
     def make(*replies: str) -> tuple[Services, Any]:
         llm = QueuedLLM.make(*replies)
-        services = make_services(data_dir=knowledge_index)
-        services._llm_override = llm
+        services = make_services(data_dir=knowledge_index, llm=llm)
         return services, llm
 
     return make

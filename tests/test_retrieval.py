@@ -119,11 +119,10 @@ def test_query_expansion_searches_with_a_hypothetical_answer(
     services = make_services()
     ingest_paths([kb], services)
     retrieval = services.settings.retrieval.model_copy(update={"expand_query": True})
-    expanded = make_services(retrieval=retrieval)
+    llm = QueuedLLM.make("Teams hold a zebracorn retrospective every fortnight.")
+    expanded = make_services(retrieval=retrieval, llm=llm)
     question = "Xyzzy plugh?"
     assert not retrieve(question, services).covered, "control: the bare question finds nothing"
-    llm = QueuedLLM.make("Teams hold a zebracorn retrospective every fortnight.")
-    expanded._llm_override = llm
     result = retrieve(question, expanded, k=1)
     assert result.covered
     assert result.passages[0].source == "kb/a.md"
