@@ -1,7 +1,338 @@
-"""Streamlit app (lands with the Streamlit issue); for now it points at the CLI."""
+"""Lodestar's Streamlit app: chat for new leads, interview kits for managers.
+
+Rendering only: answers, kits, uploads and feedback come from the same library the CLI uses
+(`lodestar.ui` and friends). Start it with `lodestar ui`.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator
+from typing import Any
 
 import streamlit as st
 
-st.set_page_config(page_title="Lodestar", page_icon="🧭")
-st.title("Lodestar")
-st.info('The chat UI lands with the answer engine. Meanwhile: `lodestar retrieve "QUESTION"`.')
+from lodestar import ui
+from lodestar.offline import configure_offline_environment
+
+configure_offline_environment()
+st.set_page_config(page_title="Lodestar", page_icon=":material/explore:", layout="centered")
+
+
+@st.cache_resource(show_spinner="Starting Lodestar…")
+def get_services() -> Any:
+    """Embedder, index and LLM clients, built once per server process."""
+    return ui.build_services()
+
+
+@st.cache_resource(show_spinner=False)
+def get_engine() -> Any:
+    """The answer engine over the shared services."""
+    from lodestar.answer import AnswerEngine
+
+    return AnswerEngine(get_services())
+
+
+def show_error(exc: BaseException) -> None:
+    """An error as the person at the screen should see it: what happened and what to do."""
+    message, hint = ui.explain(exc)
+    st.error(message + (f"\n\n{hint}" if hint else ""), icon=":material/error:")
+
+
+def index_summary() -> dict[str, Any] | None:
+    """Index status for the sidebar, or None (with an error shown) if it cannot be read."""
+    from lodestar.status import index_status
+
+    try:
+        return index_status(get_services())
+    except Exception as exc:  # a Chroma server that is down, an unreadable data dir
+        show_error(exc)
+        return None
+
+
+def options() -> ui.FilterOptions:
+    """Filter values from the index (empty lists if the index cannot be read)."""
+    try:
+        return ui.filter_options(get_services())
+    except Exception:
+        return ui.FilterOptions([], [], [])
+
+
+# ---------------------------------------------------------------- sidebar
+state = st.session_state
+state.setdefault("messages", [])
+state.setdefault("feedback_sent", {})
+state.setdefault("pending", None)
+
+with st.sidebar:
+    st.title(":material/explore: Lodestar")
+    st.caption("Answers for new engineering leads, from your own knowledge base.")
+    mode = st.radio("Mode", ["Chat", "Interview kit"], horizontal=True, key="mode")
+    if mode == "Chat" and st.button(
+        "New conversation", icon=":material/add_comment:", width="stretch"
+    ):
+        state.messages = []
+        state.feedback_sent = {}
+        state.pending = None
+
+    found = options()
+    with st.expander("Filters", expanded=False):
+        doc_type = st.selectbox("Document type", [ui.ALL, *found.doc_types], key="doc_type")
+        role_filter = st.selectbox("Role", [ui.ALL, *found.roles], key="role_filter")
+    filters = ui.passage_filters(doc_type, role_filter)
+
+    st.subheader("Model")
+    st.caption(ui.backend_label(get_services().settings))
+
+    st.subheader("Knowledge base")
+    summary = index_summary()
+    if summary is not None:
+        cols = st.columns(2)
+        cols[0].metric("Documents", summary["documents"])
+        cols[1].metric("Passages", summary["chunks"])
+        st.caption(f"Last ingest: {summary['last ingest']}")
+
+    with st.form("upload", clear_on_submit=True, border=False):
+        max_mb = get_services().settings.ingest.max_file_mb
+        uploaded = st.file_uploader(
+            f"Add documents (md, txt, pdf; up to {max_mb:g} MB each)",
+            type=["md", "txt", "pdf"],
+            accept_multiple_files=True,
+        )
+        replace = st.checkbox("Replace uploaded files that have the same name")
+        submitted = st.form_submit_button("Add to knowledge base", width="stretch")
+    if submitted and uploaded:
+        from lodestar.uploads import add_uploads
+
+        with st.status(f"Adding {len(uploaded)} file(s)…", expanded=True) as box:
+            bar = st.progress(0.0, text="Checking files")
+            done: dict[str, int] = {}
+
+            def on_progress(stage: str, advance: int, total: int | None) -> None:
+                done[stage] = done.get(stage, 0) + advance
+                if total:
+                    label = "Embedding passages" if stage == "embedding" else "Indexing files"
+                    bar.progress(min(1.0, done[stage] / total), text=label)
+
+            try:
+                results = add_uploads(
+                    get_services(),
+                    [(f.name, f.getvalue()) for f in uploaded],
+                    replace=replace,
+                    on_progress=on_progress,
+                )
+            except Exception as exc:
+                box.update(label="Upload failed", state="error")
+                show_error(exc)
+            else:
+                bar.progress(1.0, text="Done")
+                failed = [r for r in results if not r.ok]
+                box.update(
+                    label=f"{len(results) - len(failed)} added, {len(failed)} not added",
+                    state="error" if failed else "complete",
+                )
+                state.upload_results = [(r.ok, r.message) for r in results]
+    for ok, message in state.get("upload_results", []):
+        (st.success if ok else st.error)(message)
+
+
+# ---------------------------------------------------------------- chat
+def render_sources(answer: dict[str, Any]) -> None:
+    """Each cited passage as an expandable card."""
+    for c in answer["citations"]:
+        where = " › ".join(part for part in (c["title"], c["heading"]) if part)
+        with st.expander(f"[{c['n']}] {where}"):
+            st.markdown(c["text"])
+            page = f" · page {c['page']}" if c.get("page") else ""
+            st.caption(f"{c['source']}{page} · relevance {c['score']:.3f}")
+
+
+def render_feedback(index: int, answer: dict[str, Any]) -> None:
+    """Thumbs up/down with an optional comment, stored once per answer."""
+    from lodestar.feedback import FeedbackStore
+
+    if index in state.feedback_sent:
+        st.caption("Thanks, your feedback is saved.")
+        return
+    rating = st.feedback("thumbs", key=f"rating-{index}")
+    if rating is None:
+        return
+    comment = st.text_input(
+        "What was good or wrong? (optional)", key=f"comment-{index}", placeholder="Optional"
+    )
+    if st.button("Send feedback", key=f"send-{index}"):
+        try:
+            FeedbackStore(get_services().paths.feedback).add(
+                answer, 1 if rating == 1 else -1, comment
+            )
+        except Exception as exc:
+            show_error(exc)
+        else:
+            state.feedback_sent[index] = rating
+            st.rerun()
+
+
+def render_answer(index: int, answer: dict[str, Any]) -> None:
+    """A finished answer: text, sources, timings and feedback (refusals look different)."""
+    if answer["refused"]:
+        st.warning("**Not covered by the knowledge base.**", icon=":material/explore_off:")
+        st.markdown(answer["answer"].split(" The closest topics")[0])
+        if answer.get("closest_topics"):
+            st.caption("Topics it does cover; ask about one of them:")
+            for n, topic in enumerate(answer["closest_topics"]):
+                if st.button(topic, key=f"topic-{index}-{n}"):
+                    state.pending = f"What does the knowledge base say about {topic}?"
+                    st.rerun()
+    else:
+        st.markdown(ui.display_citations(answer["answer"]))
+        if answer["citations"]:
+            render_sources(answer)
+        if answer.get("removed_citations"):
+            removed = ", ".join(f"[{n}]" for n in answer["removed_citations"])
+            st.caption(f"Removed citations to passages that were not supplied: {removed}")
+    t = answer["timings"]
+    first = f" · first token {t['first_token_ms'] / 1000:.1f}s" if t.get("first_token_ms") else ""
+    st.caption(f"{answer['model']} · retrieval {t['retrieval_ms']:.0f} ms{first}")
+    render_feedback(index, answer)
+
+
+def stream_answer(question: str) -> dict[str, Any] | None:
+    """Answer `question` with the conversation so far, streaming the text as it comes."""
+    try:
+        with st.spinner("Finding passages and thinking…"):
+            stream = get_engine().stream(
+                question, history=ui.history(state.messages), filters=filters
+            )
+            deltas: Iterator[str] = iter(stream)
+            first = next(deltas, "")
+
+        def rest() -> Iterator[str]:
+            yield first
+            yield from deltas
+
+        placeholder = st.empty()
+        with placeholder.container():
+            st.write_stream(rest())
+        answer = stream.answer().to_json()
+        placeholder.empty()
+        return answer
+    except Exception as exc:
+        show_error(exc)
+        return None
+
+
+def chat() -> None:
+    """The conversation, and a new question from the input box or a suggested topic."""
+    if summary is not None and not summary["chunks"]:
+        st.warning(
+            "The knowledge base is empty. Add documents in the sidebar, or run `lodestar ingest`.",
+            icon=":material/inbox:",
+        )
+    typed = st.chat_input("Ask a question about engineering leadership")
+    question = typed or state.pending
+    state.pending = None
+    if not state.messages and not question:
+        st.markdown(
+            "#### Ask about leading an engineering team\n"
+            "For example: *What should a new ML tech lead prioritise?*"
+        )
+    for i, message in enumerate(state.messages):
+        with st.chat_message(message["role"]):
+            if message["role"] == "user":
+                st.markdown(message["content"])
+            else:
+                render_answer(i, message["answer"])
+    if not question:
+        return
+    with st.chat_message("user"):
+        st.markdown(question)
+    with st.chat_message("assistant"):
+        answer = stream_answer(question)
+        if answer is not None:
+            state.messages.append({"role": "user", "content": question})
+            state.messages.append({"role": "assistant", "answer": answer})
+            render_answer(len(state.messages) - 1, answer)
+
+
+# ---------------------------------------------------------------- interview kits
+def interview() -> None:
+    """Questions for a role and level, as cards or a table, downloadable as Markdown."""
+    from lodestar.interview import build_interview_kit
+
+    st.header("Interview kit")
+    if not found.roles or not found.levels:
+        st.warning(
+            "No role profiles with roles and levels in the knowledge base yet. "
+            "Ingest documents whose front matter lists `roles` and `levels`.",
+            icon=":material/inbox:",
+        )
+        return
+    with st.form("kit_form"):
+        role = st.selectbox("Role", found.roles)
+        level = st.selectbox("Level", found.levels)
+        count = st.number_input("Number of questions", min_value=1, max_value=20, value=5)
+        go = st.form_submit_button("Write the kit", type="primary")
+    if go:
+        bar = st.progress(0.0, text="Finding passages in the role profiles…")
+
+        def on_question(done: int, total: int) -> None:
+            bar.progress(done / total, text=f"Writing question {min(done + 1, total)} of {total}…")
+
+        try:
+            kit = build_interview_kit(get_services(), role, level, int(count), on_question)
+        except Exception as exc:
+            bar.empty()
+            show_error(exc)
+        else:
+            bar.empty()
+            state.kit = kit.to_json()
+            state.kit_markdown = kit.to_markdown()
+    kit_data = state.get("kit")
+    if not kit_data:
+        return
+    st.subheader(f"{kit_data['role']} · {kit_data['level']}")
+    name = f"interview-kit-{ui.slug(kit_data['role'])}-{ui.slug(kit_data['level'])}"
+    cols = st.columns(2)
+    cols[0].download_button(
+        "Download Markdown", state.kit_markdown, file_name=f"{name}.md", mime="text/markdown"
+    )
+    cols[1].download_button(
+        "Download JSON",
+        json.dumps(kit_data, ensure_ascii=False, indent=2),
+        file_name=f"{name}.json",
+        mime="application/json",
+    )
+    view = st.radio("View", ["Cards", "Table"], horizontal=True, key="kit_view")
+    questions = kit_data["questions"]
+    if view == "Table":
+        st.dataframe(
+            [
+                {
+                    "question": q["question"],
+                    "competency": q["competency"],
+                    "strong answer shows": q["strong_answer"],
+                    "follow-up": q["follow_up"],
+                    "source": f"{q['source']['title']} › {q['source']['heading']}",
+                }
+                for q in questions
+            ],
+            width="stretch",
+            hide_index=True,
+        )
+        return
+    for n, q in enumerate(questions, start=1):
+        with st.container(border=True):
+            st.markdown(f"**{n}. {q['question']}**")
+            st.markdown(
+                f"*Competency:* {q['competency']}  \n"
+                f"*A strong answer shows:* {q['strong_answer']}  \n"
+                f"*Follow-up:* {q['follow_up']}"
+            )
+            src = q["source"]
+            st.caption(f"Source: {src['title']} › {src['heading']} ({src['source']})")
+
+
+if mode == "Chat":
+    chat()
+else:
+    interview()

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import math
 import os
 import sys
 from collections.abc import Callable, Iterator
@@ -322,6 +323,73 @@ def serve_model(
     settings = _settings(data_dir, knowledge_dir)
     with _user_errors():
         serve(settings, host=host, port=port)
+
+
+@app.command()
+def ui(
+    port: Annotated[int, typer.Option("--port", help="Port for the web app")] = 8501,
+    host: Annotated[str, typer.Option("--host", help="Interface to bind")] = "127.0.0.1",
+    data_dir: DataDirOpt = None,
+    knowledge_dir: KnowledgeDirOpt = None,
+) -> None:
+    """Start the web app (Streamlit) for chat and interview kits."""
+    import subprocess
+
+    settings = _settings(data_dir, knowledge_dir)
+    app_file = Path(__file__).resolve().parents[1] / "app.py"
+    if not app_file.exists():
+        err.print(f"[red]error:[/red] the app file {app_file} is missing")
+        err.print("  [dim]hint:[/dim] run `lodestar ui` from a checkout of Lodestar")
+        raise typer.Exit(2)
+    env = dict(
+        os.environ,
+        LODESTAR_DATA_DIR=str(settings.data_dir.resolve()),
+        LODESTAR_KNOWLEDGE_DIR=str(settings.knowledge_dir.resolve()),
+    )
+    command = [
+        sys.executable, "-m", "streamlit", "run", str(app_file),
+        "--server.port", str(port), "--server.address", host,
+        "--server.headless", "true", "--browser.gatherUsageStats", "false",
+        # Nothing to reload in production, and watching a checkout with a venv is costly.
+        "--server.fileWatcherType", "none", "--server.runOnSave", "false",
+        "--server.maxUploadSize", str(max(1, math.ceil(settings.ingest.max_file_mb))),
+    ]  # fmt: skip
+    err.print(f"Lodestar is starting at http://{host}:{port} (Ctrl+C to stop)")
+    try:
+        code = subprocess.call(command, env=env, cwd=app_file.parent)
+    except KeyboardInterrupt:
+        code = 0
+    raise typer.Exit(code)
+
+
+feedback_app = typer.Typer(help="Answer feedback collected in the app.", no_args_is_help=True)
+app.add_typer(feedback_app, name="feedback")
+
+
+@feedback_app.command("export")
+def feedback_export(
+    output: Annotated[
+        Path | None, typer.Option("--output", "-o", help="JSONL file [default: stdout]")
+    ] = None,
+    data_dir: DataDirOpt = None,
+    knowledge_dir: KnowledgeDirOpt = None,
+) -> None:
+    """Write thumbs-down answers as candidate evaluation cases (eval/golden.jsonl format)."""
+    from lodestar.feedback import FeedbackStore
+    from lodestar.store import IndexPaths
+
+    settings = _settings(data_dir, knowledge_dir)
+    with _user_errors():
+        store = FeedbackStore(IndexPaths(settings.data_dir).feedback)
+        cases = [item.to_eval_case() for item in store.items(rating=-1)]
+    lines = "".join(json.dumps(case, ensure_ascii=False) + "\n" for case in cases)
+    if output:
+        output.parent.mkdir(parents=True, exist_ok=True)
+        output.write_text(lines, encoding="utf-8")
+        err.print(f"wrote {len(cases)} candidate case(s) to {output}")
+    else:
+        sys.stdout.write(lines)
+        err.print(f"{len(cases)} candidate case(s)")
 
 
 def main(argv: list[str] | None = None) -> Callable[..., Any] | None:

@@ -118,6 +118,8 @@ class IndexPaths:
         self.lock = data_dir / "ingest.lock"
         self.bm25 = data_dir / "bm25"
         self.models = data_dir / "models"
+        self.uploads = data_dir / "uploads"
+        self.feedback = data_dir / "feedback.sqlite3"
 
     def docstore(self, source_name: str) -> Path:
         """The persisted docstore of one source: the record of what was ingested from it."""

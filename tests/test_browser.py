@@ -1,0 +1,130 @@
+"""The app in a real headless Chromium, answering with the real bundled model, offline.
+
+Needs Debian's chromium (scripts/test.sh installs it; CI always has it). The screenshot of the
+cited answer is saved to test-artifacts/ui-cited-answer.png.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from conftest import REPO
+
+pytestmark = [pytest.mark.model, pytest.mark.slow]
+
+MODELS_DIR = REPO / ".lodestar" / "models"
+ARTIFACTS = REPO / "test-artifacts"
+CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
+# Without the background-networking flags Chromium tries to reach Google on the closed network.
+CHROMIUM_ARGS = [
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+    "--disable-quic",
+]
+QUESTION = "What should a new ML tech lead prioritise?"
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+@pytest.fixture
+def app_url(tmp_path: Path, knowledge_index: Path) -> Iterator[str]:
+    """`lodestar ui` on a free loopback port over a copy of the knowledge index."""
+    if not Path(CHROMIUM).exists():
+        if os.environ.get("CI"):
+            pytest.fail("CI must install Debian's chromium (scripts/test.sh does)")
+        pytest.skip("chromium is not installed (apt-get install chromium chromium-driver)")
+    data = tmp_path / "data"
+    shutil.copytree(knowledge_index, data)
+    port = free_port()
+    env = dict(os.environ, LODESTAR_DATA_DIR=str(data), LODESTAR_LLM__MODELS_DIR=str(MODELS_DIR))
+    log = (tmp_path / "ui.log").open("wb")
+    server = subprocess.Popen(
+        [sys.executable, "-m", "lodestar", "ui", "--port", str(port)],
+        env=env,
+        stdout=log,
+        stderr=subprocess.STDOUT,
+        start_new_session=True,
+    )
+    url = f"http://127.0.0.1:{port}"
+    try:
+        deadline = time.monotonic() + 90
+        while True:
+            try:
+                with urllib.request.urlopen(f"{url}/_stcore/health", timeout=2) as reply:
+                    if reply.read() == b"ok":
+                        break
+            except OSError:
+                pass
+            if server.poll() is not None or time.monotonic() > deadline:
+                raise AssertionError(
+                    "the app did not start:\n" + (tmp_path / "ui.log").read_text(errors="replace")
+                )
+            time.sleep(0.5)
+        yield url
+    finally:
+        os.killpg(server.pid, signal.SIGTERM)
+        try:
+            server.wait(timeout=20)
+        except subprocess.TimeoutExpired:
+            os.killpg(server.pid, signal.SIGKILL)
+        log.close()
+
+
+def test_real_browser_streams_a_cited_answer_from_the_bundled_model(app_url: str) -> None:
+    from playwright.sync_api import expect, sync_playwright
+
+    ARTIFACTS.mkdir(exist_ok=True)
+    with sync_playwright() as pw:
+        browser = pw.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        try:
+            page = browser.new_page(viewport={"width": 1280, "height": 1600})
+            page.goto(app_url)
+            box = page.get_by_test_id("stChatInputTextArea")
+            expect(box).to_be_visible(timeout=90_000)
+            box.fill(QUESTION)
+            box.press("Enter")
+
+            assistant = page.get_by_test_id("stChatMessage").nth(1)
+            card = page.get_by_test_id("stExpander").filter(has_text=re.compile(r"\[\d+\]"))
+            lengths: set[int] = set()
+            deadline = time.monotonic() + 300
+            while card.count() == 0:
+                assert time.monotonic() < deadline, "no cited answer within 5 minutes"
+                if assistant.count():
+                    lengths.add(len(assistant.inner_text()))
+                page.wait_for_timeout(300)
+            assert len(lengths) >= 3, f"the answer did not arrive in pieces: {sorted(lengths)}"
+
+            answer = assistant.get_by_test_id("stMarkdown").first.inner_text()
+            assert re.search(r"\[\d+\]", answer), answer
+            assert page.get_by_test_id("stException").count() == 0
+
+            first = card.first
+            first.locator("summary").click()
+            details = first.get_by_test_id("stExpanderDetails")
+            expect(details).to_be_visible(timeout=10_000)
+            assert "relevance" in details.inner_text()
+            page.screenshot(path=str(ARTIFACTS / "ui-cited-answer.png"), full_page=True)
+        finally:
+            browser.close()
+    assert (ARTIFACTS / "ui-cited-answer.png").stat().st_size > 10_000
