@@ -107,9 +107,10 @@ def test_real_browser_streams_a_cited_answer_from_the_bundled_model(app_url: str
             assistant = page.get_by_test_id("stChatMessage").nth(1)
             card = page.get_by_test_id("stExpander").filter(has_text=re.compile(r"\[\d+\]"))
             lengths: set[int] = set()
-            deadline = time.monotonic() + 300
+            # ~40 s on an idle 2-core machine; generous because a busy one is many times slower.
+            deadline = time.monotonic() + 480
             while card.count() == 0:
-                assert time.monotonic() < deadline, "no cited answer within 5 minutes"
+                assert time.monotonic() < deadline, "no cited answer within 8 minutes"
                 if assistant.count():
                     lengths.add(len(assistant.inner_text()))
                 page.wait_for_timeout(300)
@@ -124,6 +125,7 @@ def test_real_browser_streams_a_cited_answer_from_the_bundled_model(app_url: str
             details = first.get_by_test_id("stExpanderDetails")
             expect(details).to_be_visible(timeout=10_000)
             assert "relevance" in details.inner_text()
+            page.wait_for_timeout(1000)  # let the card finish opening
             page.screenshot(path=str(ARTIFACTS / "ui-cited-answer.png"), full_page=True)
         finally:
             browser.close()
