@@ -1,8 +1,10 @@
 """How often the passage that answers a question fits in the context the model reads.
 
 A question counts as a hit when one passage holding all of its key strings (exact figures,
-names) is among the passages packed into the answer budget (~800 tokens), in rank order.
-Run: `python -m lodestar.retrieval_quality [--data-dir DIR] [--questions FILE]` on an index built
+names) is among the passages packed into the answer budget (~800 tokens), in rank order, exactly
+as the answer engine retrieves and packs them; the passage is checked as the model reads it
+(numbered, with its "title › heading" line). Run:
+`python -m lodestar.retrieval_quality [--data-dir DIR] [--questions FILE]` on an index built
 from knowledge/ or the raw seeds. eval/retrieval_questions.jsonl holds the questions retrieval is
 tuned on; eval/retrieval_heldout.jsonl holds questions written before tuning and never tuned on.
 """
@@ -16,7 +18,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from lodestar.answer import pack_passages
+from lodestar.answer import format_passage, pack_passages
 from lodestar.retrieval import retrieve
 
 if TYPE_CHECKING:
@@ -62,15 +64,13 @@ def tiktoken_counter() -> object:
     return lambda text: len(encoding.encode(text))
 
 
-def measure(
-    services: Services, budget: int = 800, candidates: int = 10, questions: Path = QUESTIONS
-) -> QualityReport:
+def measure(services: Services, budget: int = 800, questions: Path = QUESTIONS) -> QualityReport:
     """Run every question of a test set against the index behind `services`."""
     count = tiktoken_counter()
     report = QualityReport()
     for case in load_questions(questions):
         style = str(case["style"])
-        result = retrieve(str(case["question"]), services, k=candidates)
+        result = retrieve(str(case["question"]), services, k=services.settings.answer.passages)
         if style == "out_of_scope":
             report.out_of_scope_total += 1
             report.out_of_scope_refused += int(not result.covered)
@@ -79,8 +79,10 @@ def measure(
         if not result.covered:
             report.wrongly_refused.append(str(case["question"]))
         packed = pack_passages(result.passages, budget, count)  # type: ignore[arg-type]
+        # Each passage as the model reads it, "[n] title › heading" line included.
+        read = [format_passage(n, p) for n, p in enumerate(packed, start=1)]
         keys = [str(k) for k in case["keys"]]  # type: ignore[attr-defined]
-        if any(all(key in passage.text for key in keys) for passage in packed):
+        if any(all(key in text for key in keys) for text in read):
             report.hits[style] += 1
         else:
             report.misses.append(f"{case['id']}: {case['question']}")
