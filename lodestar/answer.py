@@ -101,18 +101,23 @@ def check_citations(text: str, supplied: int) -> CitationCheck:
 def pack_passages(
     passages: Sequence[Passage], budget: int, count_tokens: Callable[[str], int]
 ) -> list[Passage]:
-    """Passages in rank order while they fit `budget` tokens; the first always (trimmed)."""
+    """Passages in rank order while the rendered context fits `budget`; the first always (trimmed).
+
+    A passage that does not fit is skipped and a shorter one after it may still be packed.
+    """
     packed: list[Passage] = []
-    used = 0
     for passage in passages:
-        cost = count_tokens(format_passage(len(packed) + 1, passage))
-        if used + cost > budget:
+        if count_tokens(render_context([*packed, passage])) > budget:
             if not packed:
                 packed.append(_trim(passage, budget, count_tokens))
             continue
         packed.append(passage)
-        used += cost
     return packed
+
+
+def render_context(passages: Sequence[Passage]) -> str:
+    """The passages as the model reads them: numbered from 1, separated by blank lines."""
+    return "\n\n".join(format_passage(n, p) for n, p in enumerate(passages, start=1))
 
 
 def _trim(passage: Passage, budget: int, count_tokens: Callable[[str], int]) -> Passage:
@@ -202,7 +207,10 @@ class AnswerEngine:
         """Start answering; iterate the returned stream for text, then read `.result`."""
         started = time.perf_counter()
         standalone = self.condense(question, history)
-        found = retrieve(standalone, self.services, k, filters)
+        # Retrieve more passages than fit, and let the token budget decide how many are read.
+        found = retrieve(
+            standalone, self.services, k or self.services.settings.answer.passages, filters
+        )
         timings = Timings(retrieval_ms=round(found.ms, 1))
         backend = self.services.settings.llm.backend
         if not found.covered:
@@ -210,7 +218,7 @@ class AnswerEngine:
         supplied = pack_passages(
             found.passages, self.services.settings.answer.context_tokens, self.count_tokens
         )
-        context = "\n\n".join(format_passage(n, p) for n, p in enumerate(supplied, start=1))
+        context = render_context(supplied)
         messages = [
             ChatMessage(role=MessageRole.SYSTEM, content=render_prompt("system")),
             ChatMessage(

@@ -1,9 +1,12 @@
 """How often the passage that answers a question fits in the context the model reads.
 
 A question counts as a hit when one passage holding all of its key strings (exact figures,
-names) is among the passages packed into the answer budget (~800 tokens), in rank order.
-Run: `python -m lodestar.retrieval_quality [--data-dir DIR]` on an index built from knowledge/ or
-the raw seeds; eval/retrieval_questions.jsonl holds the questions.
+names) is among the passages packed into the answer budget (~800 tokens), in rank order, exactly
+as the answer engine retrieves and packs them; the passage is checked as the model reads it
+(numbered, with its "title › heading" line). Run:
+`python -m lodestar.retrieval_quality [--data-dir DIR] [--questions FILE]` on an index built
+from knowledge/ or the raw seeds. eval/retrieval_questions.jsonl holds the questions retrieval is
+tuned on; eval/retrieval_heldout.jsonl holds questions written before tuning and never tuned on.
 """
 
 from __future__ import annotations
@@ -15,13 +18,15 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from lodestar.answer import pack_passages
+from lodestar.answer import format_passage, pack_passages
 from lodestar.retrieval import retrieve
 
 if TYPE_CHECKING:
     from lodestar.services import Services
 
-QUESTIONS = Path(__file__).resolve().parents[1] / "eval" / "retrieval_questions.jsonl"
+EVAL_DIR = Path(__file__).resolve().parents[1] / "eval"
+QUESTIONS = EVAL_DIR / "retrieval_questions.jsonl"
+HELDOUT = EVAL_DIR / "retrieval_heldout.jsonl"
 
 
 @dataclass
@@ -59,13 +64,13 @@ def tiktoken_counter() -> object:
     return lambda text: len(encoding.encode(text))
 
 
-def measure(services: Services, budget: int = 800, candidates: int = 10) -> QualityReport:
-    """Run every question of the test set against the index behind `services`."""
+def measure(services: Services, budget: int = 800, questions: Path = QUESTIONS) -> QualityReport:
+    """Run every question of a test set against the index behind `services`."""
     count = tiktoken_counter()
     report = QualityReport()
-    for case in load_questions():
+    for case in load_questions(questions):
         style = str(case["style"])
-        result = retrieve(str(case["question"]), services, k=candidates)
+        result = retrieve(str(case["question"]), services, k=services.settings.answer.passages)
         if style == "out_of_scope":
             report.out_of_scope_total += 1
             report.out_of_scope_refused += int(not result.covered)
@@ -74,8 +79,10 @@ def measure(services: Services, budget: int = 800, candidates: int = 10) -> Qual
         if not result.covered:
             report.wrongly_refused.append(str(case["question"]))
         packed = pack_passages(result.passages, budget, count)  # type: ignore[arg-type]
+        # Each passage as the model reads it, "[n] title › heading" line included.
+        read = [format_passage(n, p) for n, p in enumerate(packed, start=1)]
         keys = [str(k) for k in case["keys"]]  # type: ignore[attr-defined]
-        if any(all(key in passage.text for key in keys) for passage in packed):
+        if any(all(key in text for key in keys) for text in read):
             report.hits[style] += 1
         else:
             report.misses.append(f"{case['id']}: {case['question']}")
@@ -90,9 +97,10 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--data-dir", type=Path)
     parser.add_argument("--budget", type=int, default=800)
+    parser.add_argument("--questions", type=Path, default=QUESTIONS, help="a JSONL test set")
     args = parser.parse_args()
     services = Services(get_settings().with_dirs(args.data_dir))
-    report = measure(services, budget=args.budget)
+    report = measure(services, budget=args.budget, questions=args.questions)
     print(f"hit rate within {args.budget} tokens: {report.hit_rate:.3f}")
     for style in sorted(report.totals):
         print(f"  {style}: {report.hits[style]}/{report.totals[style]} = {report.rate(style):.3f}")

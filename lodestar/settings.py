@@ -91,18 +91,22 @@ class IngestSettings(BaseModel):
 class RetrievalSettings(BaseModel):
     """Defaults for passage retrieval."""
 
-    top_k: int = Field(5, ge=1, le=100, description="Passages returned per question.")
+    top_k: int = Field(
+        5, ge=1, le=100, description="Passages `lodestar retrieve` shows per question."
+    )
     fusion: Literal["reciprocal_rerank", "relative_score", "dist_based_score"] = Field(
         "relative_score",
         description="How vector and BM25 rankings are fused (llama-index QueryFusionRetriever "
-        "modes). relative_score with vector_weight 0.7 measured best on "
-        "eval/retrieval_questions.jsonl (0.911 vs 0.889 for reciprocal_rerank, both corpora).",
+        "modes). Kept at relative_score, vector_weight 0.7, 20 candidates: the alternatives "
+        "that gained a question on eval/retrieval_questions.jsonl (reciprocal_rerank with 40 "
+        "candidates, dist_based_score) lost one to three on eval/retrieval_heldout.jsonl.",
     )
     vector_weight: float = Field(
         0.7,
         ge=0.0,
         le=1.0,
-        description="Weight of the vector retriever in score-based fusion (BM25 gets the rest).",
+        description="Weight of the vector retriever in the score-based fusion modes (BM25 gets "
+        "the rest); reciprocal_rerank ignores it.",
     )
     expand_query: bool = Field(
         False,
@@ -165,6 +169,13 @@ class AnswerSettings(BaseModel):
         ge=100,
         description="Token budget for passages in the prompt. The bundled model reads ~120 "
         "tokens/s here, so this bounds the time to first token.",
+    )
+    passages: int = Field(
+        20,
+        ge=1,
+        le=100,
+        description="Passages retrieved per question before packing; the context_tokens budget, "
+        "not this count, decides how many the model reads (~8 of ~100 tokens each).",
     )
     history_turns: int = Field(
         3, ge=0, description="Earlier exchanges used to condense follow-ups."

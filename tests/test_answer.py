@@ -109,6 +109,19 @@ def test_context_stays_within_the_token_budget(engine_with: Any) -> None:
     assert len(answer.supplied) >= 1
 
 
+def test_the_token_budget_not_top_k_decides_how_many_passages_the_model_reads(
+    engine_with: Any,
+) -> None:
+    """Passages are ~100 tokens, so 800 tokens hold more than `lodestar retrieve`'s top 5."""
+    engine, _ = engine_with("ok [1]", "ok [1]")
+    settings = engine.services.settings
+    answer = engine.ask("What tools should an ML engineering manager know?")
+    context = "\n\n".join(format_passage(c.n, passage_of(c)) for c in answer.supplied)
+    assert len(answer.supplied) > settings.retrieval.top_k
+    assert engine.count_tokens(context) <= settings.answer.context_tokens
+    assert len(engine.ask("What tools should an ML engineering manager know?", k=2).supplied) == 2
+
+
 def passage_of(citation: Any) -> Passage:
     return Passage(
         text=citation.text,
