@@ -1,9 +1,10 @@
 """Answer latency with the bundled model: time to first token, total, tokens/s, peak RSS.
 
-    .venv/bin/python bench/answer_latency.py [--data-dir DIR]
+    .venv/bin/python bench/answer_latency.py [--data-dir DIR] [--out DIR]
 
 Ingests knowledge/ into DIR if it is empty, asks five fixed questions (after one warm-up so model
-loading is reported separately), and writes bench/results/answer_latency.{json,md}.
+loading is reported separately), and writes answer_latency.{json,md} to bench/results/ (or --out).
+`python -m bench` runs it as one of its phases.
 """
 
 from __future__ import annotations
@@ -28,7 +29,17 @@ RESULTS = Path(__file__).resolve().parent / "results"
 
 
 def peak_rss_mb() -> float:
-    """Peak resident memory of this process so far."""
+    """Peak resident memory of this process so far.
+
+    VmHWM: ru_maxrss would include the parent's peak when `python -m bench` starts this script.
+    """
+    try:
+        with open("/proc/self/status", encoding="utf-8") as fh:
+            for line in fh:
+                if line.startswith("VmHWM:"):
+                    return int(line.split()[1]) / 1024
+    except OSError:
+        pass
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
 
 
@@ -41,6 +52,7 @@ def main() -> None:
 
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--data-dir", type=Path, default=Path(".lodestar"))
+    parser.add_argument("--out", type=Path, default=RESULTS)
     args = parser.parse_args()
     settings = get_settings().with_dirs(args.data_dir)
     services = Services(settings)
@@ -88,8 +100,9 @@ def main() -> None:
         "targets": {"first_token_s": 6, "total_s": 25},
         "questions": rows,
     }
-    RESULTS.mkdir(exist_ok=True)
-    (RESULTS / "answer_latency.json").write_text(json.dumps(summary, indent=2) + "\n")
+    out = args.out
+    out.mkdir(parents=True, exist_ok=True)
+    (out / "answer_latency.json").write_text(json.dumps(summary, indent=2) + "\n")
     lines = [
         "# Answer latency (bundled model)",
         "",
@@ -110,7 +123,7 @@ def main() -> None:
         f"Median: first token {summary['median_first_token_s']} s (target ≤ 6), total "
         f"{summary['median_total_s']} s (target ≤ 25), {summary['median_tokens_per_s']} tokens/s.",
     ]
-    (RESULTS / "answer_latency.md").write_text("\n".join(lines) + "\n")
+    (out / "answer_latency.md").write_text("\n".join(lines) + "\n")
     print("\n".join(lines))
 
 

@@ -392,6 +392,18 @@ def feedback_export(
         err.print(f"{len(cases)} candidate case(s)")
 
 
+@app.command(context_settings={"allow_extra_args": True, "ignore_unknown_options": True})
+def bench(ctx: typer.Context) -> None:
+    """Run the benchmarks (`python -m bench` in the checkout); extra options go to it, e.g. --quick."""
+    import subprocess
+
+    root = Path(__file__).resolve().parents[1]
+    if not (root / "bench" / "run.py").exists():
+        err.print("[red]error:[/red] the benchmarks live in the bench/ folder of a source checkout")
+        raise typer.Exit(2)
+    raise typer.Exit(subprocess.call([sys.executable, "-m", "bench", *ctx.args], cwd=root))
+
+
 def main(argv: list[str] | None = None) -> Callable[..., Any] | None:
     """Console-script entry point."""
     from lodestar.offline import configure_offline_environment

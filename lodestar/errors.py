@@ -55,3 +55,7 @@ class GenerationError(LodestarError):
 
 class UnknownRoleError(LodestarError):
     """An interview kit was asked for a role or level the knowledge base does not describe."""
+
+
+class IndexOwnedError(LodestarError):
+    """The Chroma collection is kept up to date from another data directory (another machine)."""

@@ -10,15 +10,17 @@ from __future__ import annotations
 import math
 import time
 from dataclasses import asdict, dataclass, field
+from functools import cache
 from typing import TYPE_CHECKING, Any
 
-from lodestar.errors import IndexEmptyError
+from lodestar.errors import IndexEmptyError, IndexMismatchError
 
 if TYPE_CHECKING:
     from llama_index.core.schema import NodeWithScore
     from llama_index.core.vector_stores.types import MetadataFilters
 
     from lodestar.services import Services
+    from lodestar.store import IndexState
 
 
 @dataclass
@@ -121,12 +123,14 @@ def retrieve(
             f"the index in {services.settings.data_dir} is empty",
             hint="run `lodestar ingest` first (it reads the knowledge dir by default)",
         )
+    state = services.index_state()
+    _check_embedder(state, services)
     metadata_filters = filters.to_metadata_filters() if filters else None
     query = question
     if settings.expand_query:
         query = f"{question}\n{_hypothetical_answer(question, services)}"
-    # Embed once: the fused pass below re-runs the vector retriever with this same bundle.
-    bundle = QueryBundle(query, embedding=services.embed_model.get_query_embedding(query))
+    # Embed once, search once: fusion below reuses these vector hits.
+    bundle = QueryBundle(query, embedding=services.embed_question(query))
     index = VectorStoreIndex.from_vector_store(store, embed_model=services.embed_model)
     vector = index.as_retriever(similarity_top_k=settings.candidates, filters=metadata_filters)
     vector_hits = vector.retrieve(bundle)
@@ -141,12 +145,12 @@ def retrieve(
             closest_topics=_topics(vector_hits),
             ms=(time.perf_counter() - started) * 1000,
         )
-    keyword = load_keyword_retriever(services, settings.candidates, metadata_filters)
+    keyword = load_keyword_retriever(services, settings.candidates, metadata_filters, state)
     if keyword is None:
         fused = vector_hits[:k]
     else:
         fusion = QueryFusionRetriever(
-            [vector, keyword],
+            [_fetched_retriever_class()(vector_hits), keyword],
             # One query: no query generation, so no LLM is ever called here.
             llm=MockLLM(),
             mode=FUSION_MODES(settings.fusion),
@@ -166,9 +170,39 @@ def retrieve(
     )
 
 
+@cache
+def _fetched_retriever_class() -> type:
+    from llama_index.core.base.base_retriever import BaseRetriever
+    from llama_index.core.schema import NodeWithScore
+
+    class FetchedRetriever(BaseRetriever):
+        """Hands hits already fetched to fusion, which would otherwise query Chroma again."""
+
+        def __init__(self, hits: list[NodeWithScore]) -> None:
+            super().__init__()
+            self._hits = hits
+
+        def _retrieve(self, query_bundle: Any) -> list[NodeWithScore]:
+            # Copies: fusion rescales scores in place, and `hits` keep the raw similarities.
+            return [NodeWithScore(node=hit.node, score=hit.score) for hit in self._hits]
+
+    return FetchedRetriever
+
+
 def retrieve_passages(question: str, services: Services, k: int | None = None) -> list[Passage]:
     """Just the passages (empty when the question is not covered)."""
     return retrieve(question, services, k).passages
+
+
+def _check_embedder(state: IndexState, services: Services) -> None:
+    """Questions must be embedded by the model that embedded the passages (any machine)."""
+    if state.embedding and state.embedding != services.embedding_id:
+        raise IndexMismatchError(
+            f"the index was built with the embedding model {state.embedding}, but this machine "
+            f"is configured for {services.embedding_id}; its questions would not match",
+            hint="set LODESTAR_EMBEDDING__BACKEND/__MODEL to the index's model, or rebuild the "
+            "index with `lodestar ingest --rebuild`",
+        )
 
 
 def _hypothetical_answer(question: str, services: Services) -> str:

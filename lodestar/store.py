@@ -6,7 +6,8 @@ import json
 import os
 import re
 import tempfile
-from dataclasses import asdict, dataclass, field
+import uuid
+from dataclasses import asdict, dataclass, field, fields
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -55,6 +56,8 @@ class IndexManifest:
     version: int = MANIFEST_VERSION
     sources: list[SourceRecord] = field(default_factory=list)
     last_ingest: str | None = None
+    # Identifies this data dir as the writer of its collection (see IndexState.writer).
+    index_id: str = field(default_factory=lambda: uuid.uuid4().hex)
 
     @classmethod
     def load(cls, path: Path) -> IndexManifest | None:
@@ -105,6 +108,45 @@ class IndexManifest:
     def touch(self) -> None:
         """Record the time of the last successful ingest."""
         self.last_ingest = datetime.now(UTC).isoformat(timespec="seconds")
+
+
+@dataclass
+class IndexState:
+    """What every reader of the collection must know, kept in the Chroma collection's metadata.
+
+    With a Chroma server, several machines query one collection, but the manifest, docstores and
+    BM25 files live in one machine's data dir. So the facts a query needs travel with the
+    collection: the embedder (a query machine checks it is the same), the fingerprint of the
+    ingested documents (a query machine rebuilds its local BM25 when it changes), and the writer,
+    the data dir whose docstores describe the collection (another one may not ingest into it).
+    """
+
+    writer: str | None = None
+    embedding: str | None = None
+    dimension: int | None = None
+    chunking: str | None = None
+    fingerprint: str | None = None
+    updated: str | None = None
+
+    PREFIX = "lodestar_"
+
+    @classmethod
+    def read(cls, collection: Collection) -> IndexState:
+        """The state as last published, with None for whatever was never published."""
+        meta = collection.metadata or {}
+        values = {f.name: meta.get(cls.PREFIX + f.name) for f in fields(cls)}
+        return cls(**values)
+
+    def publish(self, collection: Collection) -> None:
+        """Replace the collection's metadata with this state (the distance space is kept)."""
+        collection.modify(
+            metadata={self.PREFIX + k: v for k, v in asdict(self).items() if v is not None}
+        )
+
+    @property
+    def keyword_key(self) -> str:
+        """What the BM25 index must be built from; 'unpublished' for an index older than this."""
+        return self.fingerprint or "unpublished"
 
 
 class IndexPaths:
