@@ -127,3 +127,40 @@ def test_query_expansion_searches_with_a_hypothetical_answer(
     assert result.covered
     assert result.passages[0].source == "kb/a.md"
     assert question in llm.calls[0]["messages"][0].content
+
+
+def test_a_lost_keyword_index_is_rebuilt_by_the_next_question(
+    tmp_path: Path, make_services: Callable[..., Services]
+) -> None:
+    """The BM25 files are a cache of the collection: a question rebuilds them, no ingest needed."""
+    import shutil
+
+    kb = tmp_path / "kb"
+    write(kb / "a.md", doc("Rituals", "Hold a zebracorn retrospective every fortnight."))
+    ingest_paths([kb], make_services())
+    services = make_services()  # a fresh process: nothing loaded yet
+    shutil.rmtree(services.paths.bm25)
+    assert any("zebracorn" in t for t in bm25_texts(services, "zebracorn"))
+    assert services.paths.bm25.is_dir()
+
+
+def test_embedding_a_question_leaves_the_thread_count_alone(
+    make_services: Callable[..., Services],
+) -> None:
+    import torch
+
+    services = make_services()
+    before = torch.get_num_threads()
+    assert len(services.embed_question("How big are ML teams?")) == 384
+    assert torch.get_num_threads() == before
+
+
+def test_a_question_before_any_ingest_says_to_ingest(
+    make_services: Callable[..., Services],
+) -> None:
+    import pytest
+
+    from lodestar.errors import IndexEmptyError
+
+    with pytest.raises(IndexEmptyError, match="empty"):
+        retrieve("How big are ML teams?", make_services())
