@@ -48,6 +48,20 @@ def make_pdf(pages: list[str]) -> bytes:
     return bytes(out)
 
 
+def kit_question(text: str) -> str:
+    """A valid interview-question reply (JSON), as the model must produce it."""
+    import json
+
+    return json.dumps(
+        {
+            "question": text,
+            "competency": "Team leadership",
+            "strong_answer": "Names concrete hiring and mentoring practices.",
+            "follow_up": "What would you change next time?",
+        }
+    )
+
+
 class QueuedLLM:
     """Factory for a deterministic fake chat LLM that returns queued replies and records calls."""
 

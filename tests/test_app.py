@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 import shutil
 from collections.abc import Callable, Iterator
 from pathlib import Path
@@ -12,7 +11,7 @@ import pytest
 import streamlit as st
 import yaml
 from conftest import KNOWLEDGE, REPO
-from helpers import QueuedLLM
+from helpers import QueuedLLM, kit_question
 from streamlit.testing.v1 import AppTest
 
 from lodestar import ui
@@ -22,17 +21,6 @@ from lodestar.services import Services
 from lodestar.settings import get_settings
 
 QUESTION = "What should a new ML tech lead prioritise?"
-
-
-def kit_question(text: str) -> str:
-    return json.dumps(
-        {
-            "question": text,
-            "competency": "Team leadership",
-            "strong_answer": "Names concrete hiring and mentoring practices.",
-            "follow_up": "What would you change next time?",
-        }
-    )
 
 
 @pytest.fixture

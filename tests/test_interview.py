@@ -9,21 +9,11 @@ from typing import Any
 
 import pytest
 from helpers import QueuedLLM
+from helpers import kit_question as question
 
 from lodestar.errors import GenerationError, UnknownRoleError
 from lodestar.interview import build_interview_kit, known_roles_and_levels
 from lodestar.services import Services
-
-
-def question(text: str) -> str:
-    return json.dumps(
-        {
-            "question": text,
-            "competency": "Team leadership",
-            "strong_answer": "Names concrete hiring and mentoring practices.",
-            "follow_up": "What would you change next time?",
-        }
-    )
 
 
 @pytest.fixture
