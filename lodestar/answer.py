@@ -218,14 +218,7 @@ class AnswerEngine:
         supplied = pack_passages(
             found.passages, self.services.settings.answer.context_tokens, self.count_tokens
         )
-        context = render_context(supplied)
-        messages = [
-            ChatMessage(role=MessageRole.SYSTEM, content=render_prompt("system")),
-            ChatMessage(
-                role=MessageRole.USER,
-                content=render_prompt("answer", context=context, question=standalone),
-            ),
-        ]
+        messages = self.messages_for(standalone, supplied)
 
         def deltas() -> Iterator[str]:
             for delta in self._stream_chat(messages):
@@ -252,6 +245,18 @@ class AnswerEngine:
             )
 
         return AnswerStream(deltas(), finish)
+
+    def messages_for(self, question: str, supplied: Sequence[Passage]) -> list[ChatMessage]:
+        """The chat the model answers: system prompt, then the numbered passages and question."""
+        return [
+            ChatMessage(role=MessageRole.SYSTEM, content=render_prompt("system")),
+            ChatMessage(
+                role=MessageRole.USER,
+                content=render_prompt(
+                    "answer", context=render_context(supplied), question=question
+                ),
+            ),
+        ]
 
     def ask(self, question: str, **kwargs: Any) -> Answer:
         """Answer without streaming."""

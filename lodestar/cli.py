@@ -392,6 +392,15 @@ def feedback_export(
         err.print(f"{len(cases)} candidate case(s)")
 
 
+def _register_eval() -> None:
+    from lodestar.evaluation.cli import eval_app
+
+    app.add_typer(eval_app, name="eval")
+
+
+_register_eval()
+
+
 @app.command(context_settings={"allow_extra_args": True, "ignore_unknown_options": True})
 def bench(ctx: typer.Context) -> None:
     """Run the benchmarks (`python -m bench` in the checkout); extra options go to it, e.g. --quick."""

@@ -119,6 +119,35 @@ class LlamaCppChat(CustomLLM):
 
         return gen()
 
+    def yes_probability(self, messages: Sequence[ChatMessage]) -> float:
+        """P(the reply starts with "yes") against "no", read from the next-token logits.
+
+        A one-word verdict sampled greedily throws away how sure the model was; a small judge is
+        far better calibrated when its yes/no is thresholded on this probability.
+        """
+        import numpy as np
+
+        yes_no = self._yes_no_tokens()
+        with self._lock:
+            self._llama.create_chat_completion(
+                **self._request(messages, {"max_tokens": 1, "temperature": 0.0})
+            )
+            # logits of the last position evaluated: the prompt's end (one token is sampled but
+            # not evaluated)
+            logits = np.ctypeslib.as_array(
+                self._llama._ctx.get_logits(), shape=(self._llama.n_vocab(),)
+            ).astype(np.float64)
+        yes = np.logaddexp.reduce(logits[yes_no[0]])
+        no = np.logaddexp.reduce(logits[yes_no[1]])
+        return float(1.0 / (1.0 + np.exp(no - yes)))
+
+    def _yes_no_tokens(self) -> tuple[list[int], list[int]]:
+        def first_tokens(*words: str) -> list[int]:
+            ids = {self._llama.tokenize(w.encode(), add_bos=False, special=False)[0] for w in words}
+            return sorted(ids)
+
+        return first_tokens("yes", "Yes", " yes", " Yes"), first_tokens("no", "No", " no", " No")
+
     @llm_completion_callback()
     def complete(self, prompt: str, formatted: bool = False, **kwargs: Any) -> CompletionResponse:
         """Completion as a single user turn."""

@@ -183,6 +183,42 @@ class AnswerSettings(BaseModel):
     )
 
 
+class EvalSettings(BaseModel):
+    """The evaluation suite's judge (the model that scores answers)."""
+
+    judge: Literal["local", "openai", "openai_like"] = Field(
+        "local",
+        description="`local`: the bundled model in-process, its output constrained by a llama.cpp "
+        "grammar; `openai` / `openai_like`: through ragas's llm_factory (a stronger judge).",
+    )
+    judge_model: str | None = Field(
+        None,
+        description="Judge model name for `openai` (default gpt-4o-mini) and `openai_like` "
+        "(required).",
+    )
+    judge_api_base: str | None = Field(
+        None, description="Base URL of the judge's OpenAI-compatible server (…/v1)."
+    )
+    judge_api_key: str | None = Field(
+        None, description="Judge API key (`openai`: falls back to OPENAI_API_KEY)."
+    )
+    judge_threshold: float = Field(
+        0.68,
+        ge=0.0,
+        le=1.0,
+        description="The local judge calls a statement supported when its probability of "
+        "answering yes is at least this. Chosen on eval/judge_calibration.jsonl (best balanced "
+        "accuracy); see `lodestar eval --calibrate`.",
+    )
+    judge_repeats: int = Field(
+        1,
+        ge=1,
+        le=9,
+        description="Judgements per statement, majority vote, for remote judges. The local "
+        "judge reads its verdict's probability, which is the same on every run, so it judges once.",
+    )
+
+
 class Settings(BaseSettings):
     """All of Lodestar's configuration; nested sections use `__`, e.g. LODESTAR_CHROMA__HOST."""
 
@@ -206,6 +242,7 @@ class Settings(BaseSettings):
     retrieval: RetrievalSettings = Field(default_factory=RetrievalSettings)
     llm: LLMSettings = Field(default_factory=LLMSettings)
     answer: AnswerSettings = Field(default_factory=AnswerSettings)
+    eval: EvalSettings = Field(default_factory=EvalSettings)
 
     @property
     def models_dir(self) -> Path:

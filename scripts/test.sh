@@ -1,7 +1,14 @@
 #!/usr/bin/env bash
-# Set up what the tests need, then run the whole suite (extra arguments go to pytest).
+# Set up what the tests need, run the whole test suite, then the evaluation gate.
+#   ./scripts/test.sh                 tests, then `lodestar eval --suite ci` (exit 1 if a threshold is missed)
+#   ./scripts/test.sh tests/test_x.py only pytest, with these arguments
 set -euo pipefail
 cd "$(dirname "$0")/.."
 PYTHON="${PYTHON:-$(command -v python3.11 || command -v python3)}"
 "$PYTHON" scripts/bootstrap.py --dev
-exec .venv/bin/python -m pytest "$@"
+if [ "$#" -gt 0 ]; then
+  exec .venv/bin/python -m pytest "$@"
+fi
+.venv/bin/python -m pytest
+# The gate answers the golden set with the bundled model and scores it; its report is printed.
+exec .venv/bin/lodestar eval --suite ci

@@ -1,0 +1,1 @@
+"""Evaluation: the golden set, a calibrated judge, ragas metrics, the CI gate and its reports."""

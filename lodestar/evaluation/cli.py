@@ -1,0 +1,226 @@
+"""`lodestar eval`: run a suite and gate on it, calibrate the judge, propose new golden cases.
+
+Heavy imports (ragas, the models) happen inside the commands, so `lodestar --help` stays fast.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from pathlib import Path
+from typing import Annotated, Any
+
+import typer
+
+from lodestar.settings import Settings
+
+eval_app = typer.Typer(
+    help="Evaluate answers against the golden set and gate on versioned thresholds.",
+    invoke_without_command=True,
+    no_args_is_help=False,
+)
+
+JudgeOpt = Annotated[
+    str | None,
+    typer.Option(
+        "--judge", help="local, openai or openai_like [env LODESTAR_EVAL__JUDGE; default local]"
+    ),
+]
+
+
+def _with_judge(settings: Settings, judge: str | None) -> Settings:
+    from lodestar.cli import err
+
+    if judge is None:
+        return settings
+    if judge not in ("local", "openai", "openai_like"):
+        err.print(f"[red]error:[/red] unknown judge {judge!r}; use local, openai or openai_like")
+        raise typer.Exit(2)
+    return settings.model_copy(update={"eval": settings.eval.model_copy(update={"judge": judge})})
+
+
+def _progress(total: int, label: str) -> Any:
+    from rich.progress import (
+        BarColumn,
+        MofNCompleteColumn,
+        Progress,
+        TextColumn,
+        TimeElapsedColumn,
+    )
+
+    from lodestar.cli import err
+
+    progress = Progress(
+        TextColumn("{task.description}"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TimeElapsedColumn(),
+        TextColumn("{task.fields[current]}"),
+        console=err,
+        transient=True,
+        disable=not err.is_terminal,
+    )
+    task = progress.add_task(label, total=total, current="")
+    return progress, task
+
+
+@eval_app.callback()
+def run_eval(
+    ctx: typer.Context,
+    suite: Annotated[str, typer.Option("--suite", help="ci or full (eval/suites.toml)")] = "ci",
+    calibrate: Annotated[
+        bool,
+        typer.Option("--calibrate", help="Measure the judge against eval/judge_calibration.jsonl"),
+    ] = False,
+    method: Annotated[
+        str,
+        typer.Option(
+            "--method",
+            help="With --calibrate: statement (Lodestar's per-statement check) or ragas "
+            "(ragas's Faithfulness with its default prompts)",
+        ),
+    ] = "statement",
+    limit: Annotated[
+        int | None, typer.Option("--limit", min=1, help="Only the first N cases or items")
+    ] = None,
+    judge: JudgeOpt = None,
+    save_baseline: Annotated[
+        bool,
+        typer.Option(
+            "--save-baseline", help="Store this run's scores as eval/baselines/SUITE.json"
+        ),
+    ] = False,
+    golden: Annotated[
+        Path | None, typer.Option("--golden", help="Golden dataset [default eval/golden.jsonl]")
+    ] = None,
+    data_dir: Annotated[
+        Path | None, typer.Option("--data-dir", help="Index and reports [default ./.lodestar]")
+    ] = None,
+    knowledge_dir: Annotated[
+        Path | None, typer.Option("--knowledge-dir", help="Knowledge base [default ./knowledge]")
+    ] = None,
+) -> None:
+    """Run a suite (default ci) and exit 1 when a threshold is missed; or calibrate the judge."""
+    from lodestar.cli import _settings, _user_errors
+
+    if ctx.invoked_subcommand is not None:
+        return
+    os.environ.setdefault("RAGAS_DO_NOT_TRACK", "true")
+    settings = _with_judge(_settings(data_dir, knowledge_dir), judge)
+    with _user_errors():
+        if calibrate:
+            _calibrate(settings, method, limit)
+        else:
+            _run_suite(settings, suite, golden, limit, save_baseline)
+
+
+def _calibrate(settings: Settings, method: str, limit: int | None) -> None:
+    from lodestar.cli import _services, err, out
+    from lodestar.evaluation.calibration import calibrate
+    from lodestar.evaluation.dataset import load_calibration
+    from lodestar.evaluation.judge import LlamaIndexRagasEmbedding, build_judge, judge_label
+
+    if method not in ("statement", "ragas"):
+        err.print("[red]error:[/red] --method must be statement or ragas")
+        raise typer.Exit(2)
+    items = load_calibration()[:limit]
+    label = judge_label(settings)
+    services = _services(settings)
+    llm = build_judge(settings, services)
+    progress, task = _progress(len(items), f"Calibrating {label}")
+    with progress:
+        report = calibrate(
+            llm,
+            LlamaIndexRagasEmbedding(services.embed_model),
+            items,
+            judge=label,
+            method=method,  # type: ignore[arg-type]
+            threshold=settings.eval.judge_threshold,
+            repeats=settings.eval.judge_repeats,
+            on_step=lambda item_id: progress.update(task, advance=1, current=item_id),
+        )
+    data = report.to_json()
+    folder = settings.data_dir / "eval"
+    folder.mkdir(parents=True, exist_ok=True)
+    path = folder / f"calibration-{method}.json"
+    path.write_text(json.dumps(data, indent=2) + "\n", encoding="utf-8")
+    bar = f", P(yes) >= {report.threshold:g}" if report.threshold is not None else ""
+    out.print(
+        f"Judge {label} ({method}{bar}): {report.accuracy:.3f} accuracy, Cohen's kappa "
+        f"{report.kappa:.3f} on {len(items)} hand-labelled items in {report.seconds:.0f}s"
+    )
+    for kind, counts in data["per_kind"].items():
+        out.print(f"  {kind:<18} {counts['right']}/{counts['total']}")
+    out.print(f"  confusion: {data['confusion']}")
+    err.print(f"[dim]wrote {path}[/dim]")
+
+
+def _run_suite(
+    settings: Settings, name: str, golden: Path | None, limit: int | None, save: bool
+) -> None:
+    from ingest.pipeline import ingest_paths
+    from lodestar.cli import _services, err, out
+    from lodestar.evaluation.dataset import load_controls, load_golden
+    from lodestar.evaluation.gate import load_thresholds
+    from lodestar.evaluation.judge import build_judge, judge_label
+    from lodestar.evaluation.report import build_report, save_baseline, write_report
+    from lodestar.evaluation.suite import SuiteRunner, load_suite
+
+    suite = load_suite(name)
+    thresholds = load_thresholds(name)
+    cases = load_golden(golden)[:limit]
+    controls = load_controls()
+    services = _services(settings)
+    ingested = ingest_paths([settings.knowledge_dir], services)
+    if not ingested.ok:
+        err.print(f"[yellow]warning:[/yellow] {len(ingested.failed)} file(s) failed to ingest")
+    runner = SuiteRunner(services, lambda: build_judge(settings, services))
+    progress, task = _progress(len(cases) + len(controls), f"Suite {name}")
+    with progress:
+        run = runner.run(
+            suite,
+            cases,
+            controls,
+            on_step=lambda step: progress.update(task, advance=1, current=step),
+        )
+    run.judge = judge_label(settings)
+    checks = thresholds.check(run)
+    report = build_report(run, checks)
+    json_path, md_path = write_report(report, settings.data_dir)
+    if run.dataset is not None:
+        run.dataset.to_jsonl(json_path.with_name("ragas_dataset.jsonl"))
+    out.print(md_path.read_text(encoding="utf-8"), markup=False, highlight=False)
+    err.print(f"[dim]wrote {json_path} and {md_path}[/dim]")
+    if save:
+        err.print(f"[dim]baseline saved to {save_baseline(run, report)}[/dim]")
+    if not report["passed"]:
+        failed = [c.name for c in checks if not c.passed]
+        err.print(f"[red]evaluation gate failed:[/red] {', '.join(failed)}")
+        raise typer.Exit(1)
+
+
+@eval_app.command("generate")
+def generate(
+    size: Annotated[int, typer.Option("--size", min=1, help="Cases to propose")] = 10,
+    output: Annotated[
+        Path, typer.Option("--output", "-o", help="Where to write the candidate cases")
+    ] = Path("eval/generated-candidates.jsonl"),
+    data_dir: Annotated[Path | None, typer.Option("--data-dir")] = None,
+    knowledge_dir: Annotated[Path | None, typer.Option("--knowledge-dir")] = None,
+) -> None:
+    """Propose golden cases from the knowledge base with ragas's TestsetGenerator.
+
+    Needs a capable model (LODESTAR_LLM__BACKEND=openai or a strong openai_like server): the
+    generator asks for long structured outputs that the bundled 1.5B model does not produce
+    reliably. The candidates are for a person to review before they go into eval/golden.jsonl.
+    """
+    from lodestar.cli import _services, _settings, _user_errors, err
+    from lodestar.evaluation.generate import propose_cases
+
+    os.environ.setdefault("RAGAS_DO_NOT_TRACK", "true")
+    settings = _settings(data_dir, knowledge_dir)
+    with _user_errors():
+        cases = propose_cases(_services(settings), size)
+    output.parent.mkdir(parents=True, exist_ok=True)
+    output.write_text("".join(json.dumps(c, ensure_ascii=False) + "\n" for c in cases), "utf-8")
+    err.print(f"wrote {len(cases)} candidate case(s) to {output}; review them before use")

@@ -1,0 +1,139 @@
+"""Deterministic metrics: what can be scored without a judge, on every golden case.
+
+Key-fact presence, citation validity, refusal behaviour and retrieval hit rate are plain checks
+of the answer against the case; context recall and precision are ragas's non-LLM metrics with a
+containment similarity (a reference context is a few sentences, a passage up to 200 tokens, so
+ragas's default whole-string Levenshtein would call every match a miss).
+"""
+
+from __future__ import annotations
+
+import typing as t
+import warnings
+from dataclasses import dataclass, field
+
+from ragas.dataset_schema import SingleTurnSample
+from ragas.metrics.base import MetricType, SingleTurnMetric
+
+with warnings.catch_warnings():
+    # ragas 0.4.3 marks these imports deprecated in favour of ragas.metrics.collections, which
+    # has no non-LLM context metrics yet.
+    warnings.simplefilter("ignore", DeprecationWarning)
+    from ragas.metrics import NonLLMContextPrecisionWithReference, NonLLMContextRecall
+
+from lodestar.evaluation.dataset import GoldenCase, contains_fact, normalize_text
+from lodestar.evaluation.faithfulness import split_statements
+
+if t.TYPE_CHECKING:
+    from langchain_core.callbacks import Callbacks
+    from ragas.run_config import RunConfig
+
+    from lodestar.answer import Answer
+    from lodestar.retrieval import Passage
+
+# partial_ratio of two unrelated English passages often reaches 0.5-0.6; a reference context
+# inside a passage scores >= 0.9 (it is a verbatim copy, up to a chunk boundary).
+CONTAINMENT_THRESHOLD = 0.8
+
+
+@dataclass
+class PassageContainment(SingleTurnMetric):
+    """ragas string similarity: how well the shorter text aligns inside the longer (0-1)."""
+
+    name: str = "passage_containment"
+    _required_columns: dict[MetricType, set[str]] = field(
+        default_factory=lambda: {MetricType.SINGLE_TURN: {"reference", "response"}}
+    )
+
+    def init(self, run_config: RunConfig) -> None:
+        """Nothing to set up."""
+
+    async def _single_turn_ascore(self, sample: SingleTurnSample, callbacks: Callbacks) -> float:
+        from rapidfuzz import fuzz
+
+        reference, response = sample.reference or "", sample.response or ""
+        return fuzz.partial_ratio(normalize_text(reference), normalize_text(response)) / 100.0
+
+
+def context_metrics() -> tuple[NonLLMContextRecall, NonLLMContextPrecisionWithReference]:
+    """ragas's non-LLM context recall and precision, matching by containment."""
+    recall = NonLLMContextRecall(threshold=CONTAINMENT_THRESHOLD)
+    recall._distance_measure = PassageContainment()
+    precision = NonLLMContextPrecisionWithReference(
+        distance_measure=PassageContainment(), threshold=CONTAINMENT_THRESHOLD
+    )
+    return recall, precision
+
+
+def key_fact_recall(answer: str, key_facts: list[str]) -> float | None:
+    """Share of the case's key facts the answer states (None when the case has none)."""
+    if not key_facts:
+        return None
+    return sum(contains_fact(answer, fact) for fact in key_facts) / len(key_facts)
+
+
+@dataclass
+class CitationReport:
+    """Whether an answer's citations are usable: none dangling, every statement cited."""
+
+    dangling: list[int]
+    statements: int
+    cited_statements: int
+
+    @property
+    def valid(self) -> bool:
+        """No dangling citation and every factual statement cited."""
+        return not self.dangling and self.cited_statements == self.statements
+
+
+def check_answer_citations(answer: Answer) -> CitationReport:
+    """Citation validity of a generated answer (the engine removes and reports dangling ones)."""
+    statements = split_statements(answer.answer)
+    supplied = len(answer.supplied)
+    dangling = sorted(
+        {n for s in statements for n in s.cites if not 1 <= n <= supplied}
+        | set(answer.removed_citations)
+    )
+    cited = sum(1 for s in statements if any(1 <= n <= supplied for n in s.cites))
+    return CitationReport(dangling=dangling, statements=len(statements), cited_statements=cited)
+
+
+def retrieval_hit(passages: list[Passage], case: GoldenCase, k: int) -> bool | None:
+    """Whether one of the top `k` passages comes from a reference document and holds a key fact
+    or overlaps a reference context (None for cases without references)."""
+    if not case.reference_doc_ids:
+        return None
+    for passage in passages[:k]:
+        if passage.source not in case.reference_doc_ids:
+            continue
+        if not case.key_facts and not case.reference_contexts:
+            return True
+        if any(contains_fact(passage.text, fact) for fact in case.key_facts):
+            return True
+        if any(_overlaps(passage.text, ctx) for ctx in case.reference_contexts):
+            return True
+    return False
+
+
+def _overlaps(passage: str, reference: str) -> bool:
+    from rapidfuzz import fuzz
+
+    return fuzz.partial_ratio(normalize_text(reference), normalize_text(passage)) >= 80
+
+
+async def score_contexts(
+    case: GoldenCase, contexts: list[str]
+) -> tuple[float | None, float | None]:
+    """Non-LLM context recall and precision of what the model read (None without references)."""
+    if not case.reference_contexts or not contexts:
+        return None, None
+    recall, precision = context_metrics()
+    sample = SingleTurnSample(
+        user_input=case.question,
+        retrieved_contexts=contexts,
+        reference_contexts=case.reference_contexts,
+    )
+    return (
+        float(await recall.single_turn_ascore(sample)),
+        float(await precision.single_turn_ascore(sample)),
+    )

@@ -1,0 +1,348 @@
+"""Run a suite: answer every golden case with the real engine, score it, score the controls.
+
+Deterministic metrics run on every case. The judged metrics (faithfulness, answer relevancy and,
+in the full suite, ragas's LLM context precision and recall) run on the suite's judged cases.
+Every run also scores the planted control answers, so a judge that says "yes" to everything
+fails the gate.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import math
+import time
+import tomllib
+from collections.abc import Callable, Coroutine
+from dataclasses import asdict, dataclass, field
+from functools import cached_property
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, TypeVar
+
+from ragas.dataset_schema import EvaluationDataset, SingleTurnSample
+
+from lodestar.answer import AnswerEngine
+from lodestar.errors import ConfigurationError
+from lodestar.evaluation.dataset import EVAL_DIR, ControlAnswer, GoldenCase
+from lodestar.evaluation.faithfulness import StatementFaithfulness
+from lodestar.evaluation.judge import LlamaIndexRagasEmbedding
+from lodestar.evaluation.metrics import (
+    check_answer_citations,
+    key_fact_recall,
+    retrieval_hit,
+    score_contexts,
+)
+from lodestar.retrieval import retrieve
+
+if TYPE_CHECKING:
+    from ragas.llms.base import InstructorBaseRagasLLM
+
+    from lodestar.services import Services
+
+HIT_K = 5
+T = TypeVar("T")
+
+
+@dataclass
+class Suite:
+    """Which cases get the judged metrics (from `eval/suites.toml`)."""
+
+    name: str
+    description: str
+    judged: list[str] | None  # None: every case
+    llm_context_metrics: bool
+    relevancy_questions: int
+
+    def is_judged(self, case_id: str) -> bool:
+        """Whether the judged metrics run on this case."""
+        return self.judged is None or case_id in self.judged
+
+
+def load_suite(name: str, path: Path | None = None) -> Suite:
+    """A suite by name from `eval/suites.toml`."""
+    path = path or EVAL_DIR / "suites.toml"
+    suites = tomllib.loads(path.read_text(encoding="utf-8"))
+    if name not in suites:
+        raise ConfigurationError(
+            f"unknown suite {name!r}", hint=f"suites in {path}: {', '.join(sorted(suites))}"
+        )
+    spec = suites[name]
+    judged = spec.get("judged", "all")
+    return Suite(
+        name=name,
+        description=spec.get("description", ""),
+        judged=None if judged == "all" else list(judged),
+        llm_context_metrics=bool(spec.get("llm_context_metrics", False)),
+        relevancy_questions=int(spec.get("relevancy_questions", 1)),
+    )
+
+
+@dataclass
+class CaseResult:
+    """Everything measured on one golden case."""
+
+    id: str
+    category: str
+    question: str
+    must_refuse: bool
+    answer: str = ""
+    refused: bool = False
+    contexts: list[str] = field(default_factory=list)
+    sources: list[str] = field(default_factory=list)
+    key_fact_recall: float | None = None
+    citation_valid: bool | None = None
+    dangling_citations: list[int] = field(default_factory=list)
+    statements: int = 0
+    cited_statements: int = 0
+    hit_at_5: bool | None = None
+    context_recall: float | None = None
+    context_precision: float | None = None
+    judged: bool = False
+    faithfulness: float | None = None
+    faithfulness_verdicts: list[dict[str, Any]] = field(default_factory=list)
+    answer_relevancy: float | None = None
+    llm_context_precision: float | None = None
+    llm_context_recall: float | None = None
+    seconds: float = 0.0
+    error: str | None = None
+
+    @property
+    def refusal_correct(self) -> bool:
+        """Refused exactly when the case says it must."""
+        return self.refused == self.must_refuse
+
+    def sample(self, case: GoldenCase) -> SingleTurnSample:
+        """The case as a ragas sample."""
+        return SingleTurnSample(
+            user_input=case.question,
+            response=self.answer,
+            retrieved_contexts=self.contexts,
+            reference=case.reference_answer,
+            reference_contexts=case.reference_contexts,
+        )
+
+
+@dataclass
+class ControlResult:
+    """A planted control answer and the faithfulness the judge gave it."""
+
+    id: str
+    expected: str
+    faithfulness: float
+    verdicts: list[dict[str, Any]]
+
+
+@dataclass
+class SuiteRun:
+    """A finished run: per-case results, controls, and what it ran with."""
+
+    suite: str
+    generator: str
+    judge: str
+    cases: list[CaseResult]
+    controls: list[ControlResult]
+    seconds: float
+    dataset: EvaluationDataset | None = None
+
+    def aggregates(self) -> dict[str, float | None]:
+        """The scores the gate checks."""
+        answerable = [c for c in self.cases if not c.must_refuse and c.error is None]
+        unanswerable = [c for c in self.cases if c.must_refuse and c.error is None]
+        answered = [c for c in self.cases if not c.refused and c.error is None]
+        return {
+            "faithfulness": _mean(c.faithfulness for c in self.cases),
+            "answer_relevancy": _mean(c.answer_relevancy for c in self.cases),
+            "key_fact_recall": _mean(c.key_fact_recall for c in answerable),
+            "citation_validity": _mean(c.citation_valid for c in answered),
+            "refusal_accuracy": _mean(c.refused for c in unanswerable),
+            "false_refusal_rate": _mean(c.refused for c in answerable),
+            "hit_rate_at_5": _mean(c.hit_at_5 for c in answerable),
+            "context_recall": _mean(c.context_recall for c in answerable),
+            "context_precision": _mean(c.context_precision for c in answerable),
+            "llm_context_recall": _mean(c.llm_context_recall for c in answerable),
+            "llm_context_precision": _mean(c.llm_context_precision for c in answerable),
+            "errors": float(sum(c.error is not None for c in self.cases)),
+        }
+
+    def to_json(self) -> dict[str, Any]:
+        """Plain data for the JSON report."""
+        return {
+            "suite": self.suite,
+            "generator": self.generator,
+            "judge": self.judge,
+            "seconds": round(self.seconds, 1),
+            "aggregates": self.aggregates(),
+            "cases": [asdict(c) for c in self.cases],
+            "controls": [asdict(c) for c in self.controls],
+        }
+
+
+def _mean(values: Any) -> float | None:
+    numbers = [
+        float(v) for v in values if v is not None and not (isinstance(v, float) and math.isnan(v))
+    ]
+    return round(sum(numbers) / len(numbers), 4) if numbers else None
+
+
+def _run(coro: Coroutine[Any, Any, T]) -> T:
+    return asyncio.run(coro)
+
+
+class SuiteRunner:
+    """Answers golden cases with the configured generator and scores them with the judge."""
+
+    def __init__(
+        self,
+        services: Services,
+        judge: Callable[[], InstructorBaseRagasLLM],
+        engine: AnswerEngine | None = None,
+    ) -> None:
+        """`judge` builds the judge on first use; `engine` replaces the answer engine (tests)."""
+        self.services = services
+        self.engine = engine or AnswerEngine(services)
+        self._judge_factory = judge
+        self._judge: InstructorBaseRagasLLM | None = None
+
+    @property
+    def judge(self) -> InstructorBaseRagasLLM:
+        """The judge, built on first use (a run without judged cases never loads it)."""
+        if self._judge is None:
+            self._judge = self._judge_factory()
+        return self._judge
+
+    @cached_property
+    def embeddings(self) -> LlamaIndexRagasEmbedding:
+        """Lodestar's embedder for ragas (evidence lines, answer relevancy)."""
+        return LlamaIndexRagasEmbedding(self.services.embed_model)
+
+    def faithfulness_metric(self) -> StatementFaithfulness:
+        """The calibrated faithfulness metric on this runner's judge."""
+        cfg = self.services.settings.eval
+        return StatementFaithfulness(
+            self.judge, self.embeddings, threshold=cfg.judge_threshold, repeats=cfg.judge_repeats
+        )
+
+    def run_case(self, case: GoldenCase, suite: Suite) -> CaseResult:
+        """Answer one case and score it; an error is recorded on the case, not raised."""
+        result = CaseResult(
+            id=case.id, category=case.category, question=case.question, must_refuse=case.must_refuse
+        )
+        started = time.perf_counter()
+        try:
+            self._answer_and_score(case, suite, result)
+        except Exception as exc:  # one broken case must not hide the others' scores
+            result.error = f"{type(exc).__name__}: {exc}"
+        result.seconds = round(time.perf_counter() - started, 1)
+        return result
+
+    def _answer_and_score(self, case: GoldenCase, suite: Suite, result: CaseResult) -> None:
+        answer = self.engine.ask(case.question)
+        result.answer = answer.answer
+        result.refused = answer.refused
+        result.contexts = [c.text for c in answer.supplied]
+        result.sources = [c.source for c in answer.supplied]
+        if not case.must_refuse:
+            result.key_fact_recall = key_fact_recall(answer.answer, case.key_facts)
+            top = retrieve(case.question, self.services, HIT_K).passages
+            result.hit_at_5 = retrieval_hit(top, case, HIT_K)
+            result.context_recall, result.context_precision = _run(
+                score_contexts(case, result.contexts)
+            )
+        if not answer.refused:
+            citations = check_answer_citations(answer)
+            result.citation_valid = citations.valid
+            result.dangling_citations = citations.dangling
+            result.statements = citations.statements
+            result.cited_statements = citations.cited_statements
+        if not suite.is_judged(case.id) or answer.refused or not result.contexts:
+            return
+        result.judged = True
+        scored = _run(
+            self.faithfulness_metric().ascore(
+                user_input=case.question, response=answer.answer, retrieved_contexts=result.contexts
+            )
+        )
+        result.faithfulness = None if math.isnan(scored.value) else scored.value
+        result.faithfulness_verdicts = (scored.traces or {}).get("output", [])
+        result.answer_relevancy = self._relevancy(case, answer.answer, suite)
+        if suite.llm_context_metrics and case.reference_answer and not case.must_refuse:
+            self._llm_context_metrics(case, result)
+
+    def _relevancy(self, case: GoldenCase, answer: str, suite: Suite) -> float:
+        from ragas.metrics.collections import AnswerRelevancy
+
+        metric = AnswerRelevancy(
+            llm=self.judge,
+            embeddings=self.embeddings,
+            strictness=suite.relevancy_questions,
+        )
+        return float(_run(metric.ascore(user_input=case.question, response=answer)).value)
+
+    def _llm_context_metrics(self, case: GoldenCase, result: CaseResult) -> None:
+        from ragas.metrics.collections import ContextPrecisionWithReference, ContextRecall
+
+        precision = ContextPrecisionWithReference(llm=self.judge)
+        recall = ContextRecall(llm=self.judge)
+        result.llm_context_precision = float(
+            _run(
+                precision.ascore(
+                    user_input=case.question,
+                    reference=case.reference_answer,
+                    retrieved_contexts=result.contexts,
+                )
+            ).value
+        )
+        result.llm_context_recall = float(
+            _run(
+                recall.ascore(
+                    user_input=case.question,
+                    retrieved_contexts=result.contexts,
+                    reference=case.reference_answer,
+                )
+            ).value
+        )
+
+    def score_control(self, control: ControlAnswer) -> ControlResult:
+        """Faithfulness of a planted answer against its planted contexts."""
+        scored = _run(
+            self.faithfulness_metric().ascore(
+                user_input=control.question,
+                response=control.answer,
+                retrieved_contexts=control.contexts,
+            )
+        )
+        return ControlResult(
+            id=control.id,
+            expected=control.expected,
+            faithfulness=float(scored.value),
+            verdicts=(scored.traces or {}).get("output", []),
+        )
+
+    def run(
+        self,
+        suite: Suite,
+        cases: list[GoldenCase],
+        controls: list[ControlAnswer],
+        on_step: Callable[[str], None] = lambda _: None,
+    ) -> SuiteRun:
+        """Every case, then every control; `on_step` is told each one's id as it finishes."""
+        started = time.perf_counter()
+        results = []
+        for case in cases:
+            results.append(self.run_case(case, suite))
+            on_step(case.id)
+        control_results = []
+        for control in controls:
+            control_results.append(self.score_control(control))
+            on_step(control.id)
+        dataset = EvaluationDataset(
+            samples=[r.sample(c) for r, c in zip(results, cases, strict=True)]
+        )
+        return SuiteRun(
+            suite=suite.name,
+            generator=self.services.llm_id,
+            judge="",
+            cases=results,
+            controls=control_results,
+            seconds=time.perf_counter() - started,
+            dataset=dataset,
+        )

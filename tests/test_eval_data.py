@@ -1,0 +1,104 @@
+"""The evaluation's versioned inputs hold together: cases quote the knowledge base exactly."""
+
+from __future__ import annotations
+
+import re
+import tomllib
+from collections import Counter
+
+import pytest
+from conftest import KNOWLEDGE
+
+from lodestar.errors import ConfigurationError
+from lodestar.evaluation.dataset import (
+    EVAL_DIR,
+    GoldenCase,
+    contains_fact,
+    load_calibration,
+    load_controls,
+    load_golden,
+    read_jsonl,
+)
+from lodestar.evaluation.faithfulness import split_statements
+
+
+def _body(name: str) -> str:
+    text = (KNOWLEDGE / name).read_text(encoding="utf-8")
+    return re.sub(r"\s+", " ", text.split("---", 2)[2])
+
+
+def _all_bodies() -> str:
+    return " ".join(_body(p.name) for p in sorted(KNOWLEDGE.glob("*.md")))
+
+
+def _squash(text: str) -> str:
+    return re.sub(r"\s+", " ", text).strip()
+
+
+def test_golden_set_covers_every_category_the_gate_needs() -> None:
+    cases = load_golden()
+    counts = Counter(c.category for c in cases)
+    assert len(cases) >= 40
+    assert counts["unanswerable"] >= 6
+    assert counts["adversarial"] >= 3
+    assert {"factual", "advice", "multi_doc", "interview"} <= counts.keys()
+    assert all(c.must_refuse for c in cases if c.category == "unanswerable")
+
+
+def test_golden_references_are_verbatim_and_hold_the_key_facts() -> None:
+    for case in load_golden():
+        bodies = " ".join(_body(doc.removeprefix("knowledge/")) for doc in case.reference_doc_ids)
+        for context in case.reference_contexts:
+            assert _squash(context) in bodies, (case.id, context[:60])
+        for fact in case.key_facts:
+            assert any(contains_fact(ctx, fact) for ctx in case.reference_contexts), (case.id, fact)
+        if case.must_refuse:
+            assert not case.key_facts, case.id
+
+
+def test_calibration_set_is_hard_and_quotes_the_knowledge_base() -> None:
+    items = load_calibration()
+    kinds = Counter(i.kind for i in items)
+    assert len(items) >= 40
+    for kind in (
+        "verbatim",
+        "paraphrase",
+        "partial",
+        "contradicted",
+        "number_shift",
+        "quantifier_flip",
+        "world_true_absent",
+    ):
+        assert kinds[kind] >= 4, kind
+    assert all(i.supported == (i.kind in ("verbatim", "paraphrase")) for i in items)
+    bodies = _all_bodies()
+    assert all(_squash(i.context) in bodies for i in items)
+
+
+def test_controls_plant_unsupported_lines_in_their_answers() -> None:
+    controls = load_controls()
+    assert {c.expected for c in controls} == {"faithful", "unfaithful"}
+    bodies = _all_bodies()
+    for control in controls:
+        assert all(_squash(ctx) in bodies for ctx in control.contexts), control.id
+        statements = [s.text for s in split_statements(control.answer)]
+        assert all(line in control.answer for line in control.fabricated), control.id
+        if control.expected == "unfaithful":
+            assert len(control.fabricated) >= 0.6 * len(statements), control.id
+
+
+def test_suites_and_thresholds_name_real_cases_and_metrics() -> None:
+    ids = {c.id for c in load_golden()}
+    suites = tomllib.loads((EVAL_DIR / "suites.toml").read_text(encoding="utf-8"))
+    thresholds = tomllib.loads((EVAL_DIR / "thresholds.toml").read_text(encoding="utf-8"))
+    assert set(suites["ci"]["judged"]) <= ids
+    assert len(suites["ci"]["judged"]) >= 8
+    assert {"ci", "full"} <= thresholds.keys()
+    assert "faithfulness" in thresholds["ci"]["min"]
+
+
+def test_a_bad_line_is_reported_with_its_place(tmp_path) -> None:  # type: ignore[no-untyped-def]
+    path = tmp_path / "golden.jsonl"
+    path.write_text('{"id": "x", "category": "factual"}\n', encoding="utf-8")
+    with pytest.raises(ConfigurationError, match=r"golden.jsonl:1: not a valid GoldenCase"):
+        read_jsonl(path, GoldenCase)
