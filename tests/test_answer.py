@@ -172,6 +172,8 @@ PROMPT_VALUES: dict[str, str] = {
     "role": "ML Engineering Manager",
     "heading": "Role Profile › Team Leadership",
     "avoid": '"What is your hiring process?"',
+    "statement": "Teams have 5-20 engineers.",
+    "evidence": "Team size: 5-20 engineers.",
 }
 
 

@@ -16,7 +16,11 @@ from ragas.llms.base import InstructorBaseRagasLLM
 from lodestar.answer import Answer, Citation, Timings
 from lodestar.evaluation.calibration import CalibrationReport
 from lodestar.evaluation.dataset import CalibrationItem, ControlAnswer, GoldenCase, contains_fact
-from lodestar.evaluation.faithfulness import StatementFaithfulness, split_statements
+from lodestar.evaluation.faithfulness import (
+    StatementFaithfulness,
+    missing_terms,
+    split_statements,
+)
 from lodestar.evaluation.gate import Thresholds
 from lodestar.evaluation.metrics import check_answer_citations, key_fact_recall, score_contexts
 from lodestar.evaluation.report import build_report, render_markdown, write_report
@@ -67,11 +71,15 @@ def test_statements_are_sentences_with_their_citations() -> None:
     statements = split_statements(answer)
     assert [(s.text, s.cites) for s in statements] == [
         ("Teams have 5-20 engineers.", [1]),
-        ("Leads review code weekly.", []),
+        ("Leads review code weekly.", [2]),  # the bullet's closing citation covers it
         ("They also mentor juniors.", [2]),
         ("Pay ranges from $172,150 to $212,400 (3)", []),
     ]
     assert split_statements("The knowledge base does not cover this question.") == []
+    uncited = split_statements(
+        "Teams are kept small. They ship every week [1]\nLeads review every design."
+    )
+    assert [s.cites for s in uncited] == [[1], [1], []]
 
 
 def test_key_facts_match_across_dashes_case_and_separators() -> None:
@@ -88,7 +96,7 @@ def test_faithfulness_checks_cited_passage_then_all_contexts() -> None:
     answer = (
         "- Teams have 5-20 engineers [1]\n"  # supported by the cited passage: one call
         "- Leads mentor juniors every week [1]\n"  # wrong citation, supported elsewhere: two calls
-        "- Leads earn a bonus of 20% [2]"  # invented: two calls
+        "- Leads earn a bonus of 35% [2]"  # invented figure: refused without asking the judge
     )
     metric = StatementFaithfulness(judge, WordEmbedding())
     result = asyncio.run(
@@ -96,7 +104,7 @@ def test_faithfulness_checks_cited_passage_then_all_contexts() -> None:
     )
     assert result.value == pytest.approx(2 / 3)
     assert [v["supported"] for v in result.traces["output"]] == [True, True, False]
-    assert len(judge.prompts) == 5
+    assert len(judge.prompts) == 3
     refusal = asyncio.run(
         metric.ascore(
             user_input="q",
@@ -105,6 +113,15 @@ def test_faithfulness_checks_cited_passage_then_all_contexts() -> None:
         )
     )
     assert refusal.value != refusal.value  # NaN: nothing to check, as in ragas
+
+
+def test_numbers_and_names_the_context_never_mentions_are_missing() -> None:
+    context = "The ML Engineering Manager needs MLflow and Kubeflow; pay is $172,150 to $212,400."
+    assert missing_terms("Pay is $172,150 to $212,400 a year.", context) == []
+    assert missing_terms("The manager needs experience with Snowflake.", context) == ["Snowflake"]
+    assert missing_terms("Pay starts at $172,500.", context) == ["172,500"]
+    # short abbreviations are left to the judge: the context may spell them out
+    assert missing_terms("An AI lead uses Kubeflow.", context) == []
 
 
 def test_the_judge_is_shown_the_most_similar_context_line() -> None:

@@ -7,8 +7,9 @@ from __future__ import annotations
 
 import json
 import os
+import time
 from pathlib import Path
-from typing import Annotated, Any
+from typing import Annotated
 
 import typer
 
@@ -39,29 +40,51 @@ def _with_judge(settings: Settings, judge: str | None) -> Settings:
     return settings.model_copy(update={"eval": settings.eval.model_copy(update={"judge": judge})})
 
 
-def _progress(total: int, label: str) -> Any:
-    from rich.progress import (
-        BarColumn,
-        MofNCompleteColumn,
-        Progress,
-        TextColumn,
-        TimeElapsedColumn,
-    )
+class _Steps:
+    """A progress bar on a terminal; one plain line per step in CI logs."""
 
-    from lodestar.cli import err
+    def __init__(self, total: int, label: str) -> None:
+        from rich.progress import (
+            BarColumn,
+            MofNCompleteColumn,
+            Progress,
+            TextColumn,
+            TimeElapsedColumn,
+        )
 
-    progress = Progress(
-        TextColumn("{task.description}"),
-        BarColumn(),
-        MofNCompleteColumn(),
-        TimeElapsedColumn(),
-        TextColumn("{task.fields[current]}"),
-        console=err,
-        transient=True,
-        disable=not err.is_terminal,
-    )
-    task = progress.add_task(label, total=total, current="")
-    return progress, task
+        from lodestar.cli import err
+
+        self.total, self.done, self.label = total, 0, label
+        self.started = time.perf_counter()
+        self.plain = not err.is_terminal
+        self.progress = Progress(
+            TextColumn("{task.description}"),
+            BarColumn(),
+            MofNCompleteColumn(),
+            TimeElapsedColumn(),
+            TextColumn("{task.fields[current]}"),
+            console=err,
+            transient=True,
+            disable=self.plain,
+        )
+        self.task = self.progress.add_task(label, total=total, current="")
+
+    def __enter__(self) -> _Steps:
+        self.progress.__enter__()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.progress.__exit__(*exc)  # type: ignore[arg-type]
+
+    def step(self, name: str) -> None:
+        """One step finished."""
+        from lodestar.cli import err
+
+        self.done += 1
+        self.progress.update(self.task, advance=1, current=name)
+        if self.plain:
+            elapsed = time.perf_counter() - self.started
+            err.print(f"{self.label}: {self.done}/{self.total} {name} ({elapsed:.0f} s)")
 
 
 @eval_app.callback()
@@ -127,8 +150,7 @@ def _calibrate(settings: Settings, method: str, limit: int | None) -> None:
     label = judge_label(settings)
     services = _services(settings)
     llm = build_judge(settings, services)
-    progress, task = _progress(len(items), f"Calibrating {label}")
-    with progress:
+    with _Steps(len(items), f"Calibrating {label}") as steps:
         report = calibrate(
             llm,
             LlamaIndexRagasEmbedding(services.embed_model),
@@ -137,7 +159,7 @@ def _calibrate(settings: Settings, method: str, limit: int | None) -> None:
             method=method,  # type: ignore[arg-type]
             threshold=settings.eval.judge_threshold,
             repeats=settings.eval.judge_repeats,
-            on_step=lambda item_id: progress.update(task, advance=1, current=item_id),
+            on_step=steps.step,
         )
     data = report.to_json()
     folder = settings.data_dir / "eval"
@@ -175,14 +197,8 @@ def _run_suite(
     if not ingested.ok:
         err.print(f"[yellow]warning:[/yellow] {len(ingested.failed)} file(s) failed to ingest")
     runner = SuiteRunner(services, lambda: build_judge(settings, services))
-    progress, task = _progress(len(cases) + len(controls), f"Suite {name}")
-    with progress:
-        run = runner.run(
-            suite,
-            cases,
-            controls,
-            on_step=lambda step: progress.update(task, advance=1, current=step),
-        )
+    with _Steps(len(cases) + len(controls), f"suite {name}") as steps:
+        run = runner.run(suite, cases, controls, on_step=steps.step)
     run.judge = judge_label(settings)
     checks = thresholds.check(run)
     report = build_report(run, checks)

@@ -35,6 +35,9 @@ _NOT_A_CLAIM = re.compile(
     re.IGNORECASE,
 )
 MIN_CLAIM_WORDS = 4
+_NUMBER = re.compile(r"\d[\d,.]*\d|\d")
+# A capitalised word that does not start a sentence: a name, tool, company, place or title.
+_NAME = re.compile(r"(?<![.!?:]\s)(?<!^)\b[A-Z][A-Za-z0-9+&-]{2,}")
 
 
 @dataclass
@@ -58,19 +61,46 @@ def split_statements(answer: str) -> list[Statement]:
         line = _BULLET.sub("", line).strip()
         if not line or line.endswith(":"):
             continue
+        in_line: list[Statement] = []
         for sentence in _SENTENCE_END.split(line):
             cites = [int(n) for group in _CITATION.findall(sentence) for n in group.split(",")]
             text = re.sub(r"\s+([.,;:])", r"\1", _CITATION.sub("", sentence)).strip()
             if not re.search(r"[A-Za-z0-9]", text):
-                if (
-                    statements and cites
-                ):  # "… teams. [2]": the citation belongs to the sentence before
-                    statements[-1].cites.extend(c for c in cites if c not in statements[-1].cites)
+                # "… teams. [2]": the citation belongs to the sentence before
+                if in_line and cites:
+                    in_line[-1].cites.extend(c for c in cites if c not in in_line[-1].cites)
                 continue
             if len(text.split()) < MIN_CLAIM_WORDS or _NOT_A_CLAIM.search(text):
                 continue
-            statements.append(Statement(text=text, cites=list(dict.fromkeys(cites))))
+            in_line.append(Statement(text=text, cites=list(dict.fromkeys(cites))))
+        # Our answers are bullets that end with their citation: it covers the bullet's sentences.
+        closing = in_line[-1].cites if in_line else []
+        for statement in in_line:
+            statement.cites = statement.cites or list(closing)
+        statements.extend(in_line)
     return statements
+
+
+def missing_terms(statement: str, context: str) -> list[str]:
+    """Numbers and names in the statement that the context never mentions.
+
+    A statement with one cannot be supported by the context, whatever the judge says: the small
+    judge once accepted "the ML Engineering Manager profile requires experience with Snowflake"
+    against passages that never name Snowflake. Short all-capital abbreviations (ML, AI, US) are
+    left to the judge, since the context may spell them out.
+    """
+    flat = context.lower()
+    numbers = {n.replace(",", "").rstrip(".") for n in _NUMBER.findall(context)}
+    missing = [
+        n for n in _NUMBER.findall(statement) if n.replace(",", "").rstrip(".") not in numbers
+    ]
+    for name in _NAME.findall(statement):
+        if name.isupper() and len(name) <= 3:
+            continue
+        word = name.lower()
+        if word not in flat and word.rstrip("s") not in flat:
+            missing.append(name)
+    return missing
 
 
 def context_lines(context: str) -> list[str]:
@@ -124,7 +154,13 @@ class StatementFaithfulness(BaseMetric):
         return lines[int(similarity.argmax())]
 
     async def judge(self, statement: str, context: str) -> tuple[bool, float | None]:
-        """The verdict on `statement` against `context`, and P(yes) when the judge gives one."""
+        """The verdict on `statement` against `context`, and P(yes) when the judge gives one.
+
+        A statement with a number or a name the context never mentions is unsupported without
+        asking the judge (P(yes) reported as 0).
+        """
+        if missing_terms(statement, context):
+            return False, 0.0
         system = render_prompt("judge_system")
         user = render_prompt(
             "judge_statement",

@@ -253,7 +253,9 @@ class SuiteRunner:
             result.dangling_citations = citations.dangling
             result.statements = citations.statements
             result.cited_statements = citations.cited_statements
-        if not suite.is_judged(case.id) or answer.refused or not result.contexts:
+        # A case that must be refused but was answered is where invented answers live: judge it.
+        judged = suite.is_judged(case.id) or case.must_refuse
+        if not judged or answer.refused or not result.contexts:
             return
         result.judged = True
         scored = _run(
