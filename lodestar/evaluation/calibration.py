@@ -118,7 +118,9 @@ async def ragas_default_verdict(llm: InstructorBaseRagasLLM, item: CalibrationIt
     from ragas.metrics.collections import Faithfulness
 
     result = await Faithfulness(llm=llm).ascore(
-        user_input="", response=item.statement, retrieved_contexts=[item.context]
+        user_input="What does the context say?",
+        response=item.statement,
+        retrieved_contexts=[item.context],
     )
     return result.value == 1.0
 
