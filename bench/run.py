@@ -390,12 +390,22 @@ def large_index(
 def notes(results: dict[str, Any], args: argparse.Namespace) -> list[str]:
     """What a reader must know to interpret the figures."""
     load = results["load_average"]
+    cores = results["machine"]["cores"]
+    # The run's own worker processes raise the load it ends with; only the starting figure says
+    # whether something else was using the cores.
+    shared = load["start"][0] >= 1.0
     out = [
-        f"The {results['machine']['cores']} cores were shared with other work during the run "
-        f"(load average {load['start'][0]} at the start, {load['end'][0]} at the end): absolute "
-        "times are noisy; the ratios come from the three systems run side by side, in rotated "
-        "order, and CPU-time ratios are given next to wall-time ones because CPU time moves "
-        "much less when other processes take the cores.",
+        (
+            f"The {cores} cores were shared with other work during the run (load average "
+            f"{load['start'][0]} at the start, {load['end'][0]} at the end): absolute times are "
+            "noisy;"
+            if shared
+            else f"Nothing else was running when the run started (load average "
+            f"{load['start'][0]}; {load['end'][0]} at the end, from the run's own processes);"
+        )
+        + " the ratios come from the three systems run side by side, in rotated order, and "
+        "CPU-time ratios are given next to wall-time ones because CPU time moves much less when "
+        "other processes take the cores.",
         "Embedding is real for the starter KB and the synthetic corpus. The ~10k and ~100k "
         "indexes use vectors derived from the real ones (bench/replay.py, bench/scaled.py): "
         "MiniLM embeds ~10-25 passages/s on these 2 cores, so a real 10k ingest alone would take "

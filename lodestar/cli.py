@@ -17,6 +17,7 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 from rich.table import Table
 
 from lodestar.errors import LodestarError
+from lodestar.evaluation.cli import eval_app
 from lodestar.settings import Settings, get_settings
 
 app = typer.Typer(
@@ -392,13 +393,7 @@ def feedback_export(
         err.print(f"{len(cases)} candidate case(s)")
 
 
-def _register_eval() -> None:
-    from lodestar.evaluation.cli import eval_app
-
-    app.add_typer(eval_app, name="eval")
-
-
-_register_eval()
+app.add_typer(eval_app, name="eval")
 
 
 @app.command(context_settings={"allow_extra_args": True, "ignore_unknown_options": True})
