@@ -51,26 +51,17 @@ class Thresholds:
         bar = self.minimum.get("faithfulness")
         if bar is not None:
             for control in run.controls:
-                if control.expected == "unfaithful":
-                    checks.append(
-                        Check(
-                            f"control {control.id} (unfaithful)",
-                            control.faithfulness,
-                            "<",
-                            bar,
-                            control.faithfulness < bar,
-                        )
+                unfaithful = control.expected == "unfaithful"
+                value = control.faithfulness
+                checks.append(
+                    Check(
+                        f"control {control.id} ({control.expected})",
+                        value,
+                        "<" if unfaithful else ">=",
+                        bar,
+                        value < bar if unfaithful else _ge(value, bar),
                     )
-                else:
-                    checks.append(
-                        Check(
-                            f"control {control.id} (faithful)",
-                            control.faithfulness,
-                            ">=",
-                            bar,
-                            _ge(control.faithfulness, bar),
-                        )
-                    )
+                )
         return checks
 
 

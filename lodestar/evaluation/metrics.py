@@ -49,10 +49,15 @@ class PassageContainment(SingleTurnMetric):
         """Nothing to set up."""
 
     async def _single_turn_ascore(self, sample: SingleTurnSample, callbacks: Callbacks) -> float:
-        from rapidfuzz import fuzz
+        return containment(sample.response or "", sample.reference or "")
 
-        reference, response = sample.reference or "", sample.response or ""
-        return fuzz.partial_ratio(normalize_text(reference), normalize_text(response)) / 100.0
+
+def containment(shorter: str, longer: str) -> float:
+    """How well `shorter` aligns inside `longer` (rapidfuzz partial ratio, 0-1), case and
+    spacing ignored."""
+    from rapidfuzz import fuzz
+
+    return fuzz.partial_ratio(normalize_text(shorter), normalize_text(longer)) / 100.0
 
 
 def context_metrics() -> tuple[NonLLMContextRecall, NonLLMContextPrecisionWithReference]:
@@ -110,15 +115,12 @@ def retrieval_hit(passages: list[Passage], case: GoldenCase, k: int) -> bool | N
             return True
         if any(contains_fact(passage.text, fact) for fact in case.key_facts):
             return True
-        if any(_overlaps(passage.text, ctx) for ctx in case.reference_contexts):
+        if any(
+            containment(ctx, passage.text) >= CONTAINMENT_THRESHOLD
+            for ctx in case.reference_contexts
+        ):
             return True
     return False
-
-
-def _overlaps(passage: str, reference: str) -> bool:
-    from rapidfuzz import fuzz
-
-    return fuzz.partial_ratio(normalize_text(reference), normalize_text(passage)) >= 80
 
 
 async def score_contexts(

@@ -12,6 +12,7 @@ from typing import Any
 from lodestar.evaluation.dataset import EVAL_DIR
 from lodestar.evaluation.gate import Check
 from lodestar.evaluation.suite import SuiteRun
+from lodestar.llama_runtime import default_threads
 
 
 def baseline_path(suite: str) -> Path:
@@ -42,7 +43,7 @@ def build_report(run: SuiteRun, checks: list[Check]) -> dict[str, Any]:
     report = run.to_json()
     baseline = load_baseline(run.suite)
     report["when"] = datetime.now(UTC).isoformat(timespec="seconds")
-    report["machine"] = {"cpu_count": _cpu_count(), "python": platform.python_version()}
+    report["machine"] = {"cpu_count": default_threads(), "python": platform.python_version()}
     report["checks"] = [vars(c) for c in checks]
     report["passed"] = all(c.passed for c in checks)
     report["baseline"] = baseline
@@ -153,9 +154,3 @@ def _delta(value: float | None, base: float | None) -> float | None:
 
 def _plain(value: Any) -> Any:
     return None if isinstance(value, float) and math.isnan(value) else str(value)
-
-
-def _cpu_count() -> int:
-    import os
-
-    return len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count() or 0
