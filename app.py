@@ -147,6 +147,24 @@ def render_sources(answer: dict[str, Any]) -> None:
             st.caption(f"{c['source']}{page} · relevance {c['score']:.3f}")
 
 
+def render_grounding(answer: dict[str, Any]) -> None:
+    """The verification badge, and how each statement was checked."""
+    tone, line = ui.grounding_line(answer)
+    icon = {
+        "ok": ":material/verified:",
+        "partial": ":material/rule:",
+        "off": ":material/help:",
+        "error": ":material/error:",
+    }[tone]
+    color = {"ok": "green", "partial": "orange", "off": "gray", "error": "red"}[tone]
+    st.markdown(f":{color}-badge[{icon} {line}]")
+    if answer.get("grounding"):
+        with st.expander("How each statement was checked"):
+            for verdict in answer["grounding"]:
+                mark = ":green[✓]" if verdict["supported"] else ":red[✗]"
+                st.markdown(f"{mark} {verdict['statement']}  \n:gray[{verdict['reason']}]")
+
+
 def render_feedback(index: int, answer: dict[str, Any]) -> None:
     """Thumbs up/down with an optional comment, stored once per answer."""
     from lodestar.feedback import FeedbackStore
@@ -184,6 +202,7 @@ def render_answer(index: int, answer: dict[str, Any]) -> None:
                     state.pending = f"What does the knowledge base say about {topic}?"
                     st.rerun()
     else:
+        render_grounding(answer)
         st.markdown(ui.display_citations(answer["answer"]))
         if answer["citations"]:
             render_sources(answer)
@@ -213,7 +232,9 @@ def stream_answer(question: str) -> dict[str, Any] | None:
         placeholder = st.empty()
         with placeholder.container():
             st.write_stream(rest())
-        answer = stream.answer().to_json()
+            # The verdicts follow the streamed text: each statement checked against its passage.
+            with st.spinner("Checking each statement against its passage…"):
+                answer = stream.answer().to_json()
         placeholder.empty()
         return answer
     except Exception as exc:

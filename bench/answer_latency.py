@@ -4,7 +4,9 @@
 
 Ingests knowledge/ into DIR if it is empty, asks five fixed questions (after one warm-up so model
 loading is reported separately), and writes answer_latency.{json,md} to bench/results/ (or --out).
-`python -m bench` runs it as one of its phases.
+Each question is asked twice in the same run, with verification off (as before it existed) and
+on, so the time the answerability check and the statement checks add, and the first token with
+and without them, come from one machine state. `python -m bench` runs it as one of its phases.
 """
 
 from __future__ import annotations
@@ -66,12 +68,21 @@ def main() -> None:
     load_s = time.perf_counter() - started
     engine.ask("What does a Practice Leader do?")  # warm-up: caches, first allocation
 
+    plain = settings.model_copy(
+        update={"answer": settings.answer.model_copy(update={"verify": False})}
+    )
+    plain_engine = AnswerEngine(Services(plain, embed_model=services.embed_model, llm=services.llm))
+
     rows = []
     for question in QUESTIONS:
+        unverified = plain_engine.ask(question)
         answer = engine.ask(question)
-        tokens = engine.count_tokens(answer.answer)
+        tokens = engine.count_tokens(answer.raw_answer or answer.answer)
         t = answer.timings
-        generation_s = (t.total_ms - (t.first_token_ms or t.total_ms)) / 1000
+        added_ms = (t.answerability_ms or 0) + (t.verification_ms or 0)
+        generation_s = (
+            t.total_ms - (t.first_token_ms or t.total_ms) - (t.verification_ms or 0)
+        ) / 1000
         prompt_tokens = sum(engine.count_tokens(c.text) for c in answer.supplied)
         rows.append(
             {
@@ -81,50 +92,87 @@ def main() -> None:
                 "passage_tokens": prompt_tokens,
                 "retrieval_ms": t.retrieval_ms,
                 "first_token_s": round((t.first_token_ms or 0) / 1000, 2),
+                "first_token_unverified_s": round(
+                    (unverified.timings.first_token_ms or 0) / 1000, 2
+                ),
+                "answerability_s": round((t.answerability_ms or 0) / 1000, 2),
+                "verification_s": round((t.verification_ms or 0) / 1000, 2),
+                "added_s": round(added_ms / 1000, 2),
+                "statements": answer.verified.get("statements", 0),
+                "supported": answer.verified.get("supported", 0),
                 "total_s": round(t.total_ms / 1000, 2),
+                "total_unverified_s": round(unverified.timings.total_ms / 1000, 2),
                 "answer_tokens": tokens,
                 "tokens_per_s": round(tokens / generation_s, 1) if generation_s > 0 else None,
             }
         )
         print(json.dumps(rows[-1]), flush=True)
 
+    def median(key: str) -> float:
+        return round(statistics.median(r[key] or 0 for r in rows), 2)
+
     summary = {
-        "machine": {"cores": os.cpu_count(), "cpu": platform.processor() or platform.machine()},
+        "machine": {
+            "cores": os.cpu_count(),
+            "cpu": platform.processor() or platform.machine(),
+            "avx512": _has_avx512(),
+        },
         "model": services.llm_id,
         "context_tokens": settings.answer.context_tokens,
+        "verifier": settings.answer.verifier,
         "model_load_s": round(load_s, 2),
-        "median_first_token_s": statistics.median(r["first_token_s"] for r in rows),
-        "median_total_s": statistics.median(r["total_s"] for r in rows),
-        "median_tokens_per_s": statistics.median(r["tokens_per_s"] or 0 for r in rows),
+        "median_first_token_s": median("first_token_s"),
+        "median_first_token_unverified_s": median("first_token_unverified_s"),
+        "median_answerability_s": median("answerability_s"),
+        "median_verification_s": median("verification_s"),
+        "median_added_s": median("added_s"),
+        "median_total_s": median("total_s"),
+        "median_tokens_per_s": median("tokens_per_s"),
         "peak_rss_mb": round(peak_rss_mb()),
-        "targets": {"first_token_s": 6, "total_s": 25},
+        "targets": {"first_token_s": 6, "total_s": 25, "added_s": 3},
         "questions": rows,
     }
     out = args.out
     out.mkdir(parents=True, exist_ok=True)
     (out / "answer_latency.json").write_text(json.dumps(summary, indent=2) + "\n")
+    cpu = "AVX-512" if summary["machine"]["avx512"] else "AVX2 or older"
     lines = [
         "# Answer latency (bundled model)",
         "",
-        f"{summary['machine']['cores']} cores · {summary['model']} · passage budget "
-        f"{summary['context_tokens']} tokens · model load {summary['model_load_s']} s · "
-        f"peak RSS {summary['peak_rss_mb']} MB",
+        f"{summary['machine']['cores']} cores ({cpu}) · {summary['model']} · passage budget "
+        f"{summary['context_tokens']} tokens · verifier `{summary['verifier']}` · model load "
+        f"{summary['model_load_s']} s · peak RSS {summary['peak_rss_mb']} MB",
         "",
-        "| question | passage tokens | first token (s) | total (s) | tokens/s | cited |",
-        "|---|---|---|---|---|---|",
+        "| question | passage tokens | first token (s) | unverified first token (s) | "
+        "answerability (s) | verification (s) | statements | total (s) | tokens/s | cited |",
+        "|---|---|---|---|---|---|---|---|---|---|",
     ]
     for r in rows:
         lines.append(
-            f"| {r['question']} | {r['passage_tokens']} | {r['first_token_s']} | {r['total_s']} | "
-            f"{r['tokens_per_s']} | {r['citations']} |"
+            f"| {r['question']} | {r['passage_tokens']} | {r['first_token_s']} | "
+            f"{r['first_token_unverified_s']} | {r['answerability_s']} | {r['verification_s']} | "
+            f"{r['supported']}/{r['statements']} | {r['total_s']} | {r['tokens_per_s']} | "
+            f"{r['citations']} |"
         )
     lines += [
         "",
-        f"Median: first token {summary['median_first_token_s']} s (target ≤ 6), total "
+        f"Median: first token {summary['median_first_token_s']} s (unverified "
+        f"{summary['median_first_token_unverified_s']} s; target ≤ 6), total "
         f"{summary['median_total_s']} s (target ≤ 25), {summary['median_tokens_per_s']} tokens/s.",
+        f"Verification adds {summary['median_added_s']} s per answer (median; target ≤ 3): "
+        f"answerability {summary['median_answerability_s']} s before the first token, statement "
+        f"checks {summary['median_verification_s']} s after the last.",
     ]
     (out / "answer_latency.md").write_text("\n".join(lines) + "\n")
     print("\n".join(lines))
+
+
+def _has_avx512() -> bool:
+    try:
+        with open("/proc/cpuinfo", encoding="utf-8") as fh:
+            return "avx512f" in fh.read()
+    except OSError:
+        return False
 
 
 if __name__ == "__main__":

@@ -11,6 +11,14 @@ from typing import TYPE_CHECKING, Any
 from llama_index.core.base.llms.types import ChatMessage, MessageRole
 
 from lodestar.errors import LodestarError
+from lodestar.grounding import (
+    Grounding,
+    GroundingVerifier,
+    YesNoJudge,
+    answerability_messages,
+    displayed_answer,
+    yes_no_judge,
+)
 from lodestar.guard import neutralize_instructions
 from lodestar.prompts import render_prompt
 from lodestar.retrieval import Passage, PassageFilters, RetrievalResult, retrieve
@@ -45,7 +53,9 @@ class Timings:
     """Where the time went, in milliseconds from the start of the request."""
 
     retrieval_ms: float = 0.0
+    answerability_ms: float | None = None
     first_token_ms: float | None = None
+    verification_ms: float | None = None
     total_ms: float = 0.0
 
 
@@ -64,6 +74,10 @@ class Answer:
     supplied: list[Citation] = field(default_factory=list)
     removed_citations: list[int] = field(default_factory=list)
     closest_topics: list[str] = field(default_factory=list)
+    raw_answer: str = ""
+    grounding: list[dict[str, Any]] = field(default_factory=list)
+    verified: dict[str, Any] = field(default_factory=dict)
+    answerable: float | None = None
 
     def to_json(self) -> dict[str, Any]:
         """Plain data for JSON output."""
@@ -219,6 +233,16 @@ class AnswerEngine:
             found.passages, self.services.settings.answer.context_tokens, self.count_tokens
         )
         messages = self.messages_for(standalone, supplied)
+        cfg = self.services.settings.answer
+        answerable: float | None = None
+        if cfg.verify:
+            began = time.perf_counter()
+            answerable = self.judge(answerability_messages(messages, standalone))
+            timings.answerability_ms = round((time.perf_counter() - began) * 1000, 1)
+            if answerable < cfg.answerable_threshold:
+                return self._refusal(
+                    question, standalone, found, timings, started, supplied, answerable
+                )
 
         def deltas() -> Iterator[str]:
             for delta in self._stream_chat(messages):
@@ -228,23 +252,75 @@ class AnswerEngine:
 
         def finish(text: str) -> Answer:
             check = check_citations(text, len(supplied))
-            citations = [citation_for(n, supplied[n - 1]) for n in check.cited]
-            refused = not check.cited and bool(_NOT_COVERED.search(check.text))
+            shown = check.text
+            grounding: Grounding | None = None
+            if cfg.verify:
+                grounding = self.verifier().verify(
+                    check.text, [p.text for p in supplied], [*messages]
+                )
+                timings.verification_ms = round(grounding.ms, 1)
+                shown, count = displayed_answer(check.text, grounding, cfg.unsupported)
+                refused = grounding.error is None and count == 0
+            else:
+                count = None
+                refused = not check.cited and bool(_NOT_COVERED.search(check.text))
+            if refused:
+                shown = _not_covered_text(found.closest_topics)
+            cited = [] if refused else _cited_numbers(shown, len(supplied))
             timings.total_ms = round((time.perf_counter() - started) * 1000, 1)
             return Answer(
                 question=question,
                 standalone_question=standalone,
-                answer=check.text,
-                citations=citations,
+                answer=shown,
+                citations=[citation_for(n, supplied[n - 1]) for n in cited],
                 refused=refused,
                 backend=backend,
                 model=self.services.llm_id,
                 timings=timings,
                 supplied=[citation_for(n, p) for n, p in enumerate(supplied, start=1)],
                 removed_citations=check.removed,
+                closest_topics=found.closest_topics if refused else [],
+                raw_answer=check.text,
+                grounding=[v.to_json() for v in grounding.verdicts] if grounding else [],
+                verified=grounding.summary(count) if grounding else {"checked": False},
+                answerable=None if answerable is None else round(answerable, 4),
             )
 
         return AnswerStream(deltas(), finish)
+
+    def answerable_probability(self, question: str) -> float:
+        """P(yes) to "do the passages answer this?" as `stream` asks it (0.0 when retrieval
+        already finds the question not covered); for calibrating the threshold."""
+        found = retrieve(question, self.services, self.services.settings.answer.passages)
+        if not found.covered:
+            return 0.0
+        supplied = pack_passages(
+            found.passages, self.services.settings.answer.context_tokens, self.count_tokens
+        )
+        return self.judge(answerability_messages(self.messages_for(question, supplied), question))
+
+    def judge(self, messages: Sequence[ChatMessage]) -> float:
+        """P(yes) for a chat ending in a yes/no question, from the configured LLM."""
+        try:
+            return float(self._yes_no(messages))
+        except LodestarError:
+            raise
+        except Exception as exc:
+            raise self._translate(exc) from exc
+
+    @property
+    def _yes_no(self) -> YesNoJudge:
+        return yes_no_judge(self.services.llm)
+
+    def verifier(self) -> GroundingVerifier:
+        """The grounding verifier on the configured LLM, with the calibrated threshold."""
+        cfg = self.services.settings.answer
+        return GroundingVerifier(
+            self.judge,
+            threshold=cfg.verify_threshold,
+            design=cfg.verifier,
+            embed=self.services.embed_model.get_text_embedding_batch,
+        )
 
     def messages_for(self, question: str, supplied: Sequence[Passage]) -> list[ChatMessage]:
         """The chat the model answers: system prompt, then the numbered passages and question."""
@@ -269,12 +345,14 @@ class AnswerEngine:
         found: RetrievalResult,
         timings: Timings,
         started: float,
+        supplied: Sequence[Passage] = (),
+        answerable: float | None = None,
     ) -> AnswerStream:
+        """The "not covered" result: below the similarity bar (no LLM call) or not answerable."""
         topics = found.closest_topics
-        text = NOT_COVERED_TEXT
-        if topics:
-            text += " The closest topics it does cover: " + "; ".join(topics) + "."
+        text = _not_covered_text(topics)
         backend = self.services.settings.llm.backend
+        model = self.services.llm_id if answerable is not None else "(not called)"
 
         def finish(_: str) -> Answer:
             timings.total_ms = round((time.perf_counter() - started) * 1000, 1)
@@ -285,9 +363,12 @@ class AnswerEngine:
                 citations=[],
                 refused=True,
                 backend=backend,
-                model="(not called)",
+                model=model,
                 timings=timings,
+                supplied=[citation_for(n, p) for n, p in enumerate(supplied, start=1)],
                 closest_topics=topics,
+                verified={"checked": answerable is not None, "answerable": False},
+                answerable=None if answerable is None else round(answerable, 4),
             )
 
         return AnswerStream(iter([text]), finish)
@@ -320,3 +401,19 @@ class AnswerEngine:
 def _first_sentences(text: str, limit: int = 300) -> str:
     text = _CITATION_GROUP.sub("", text).strip()
     return text if len(text) <= limit else text[:limit].rsplit(" ", 1)[0] + "…"
+
+
+def _not_covered_text(topics: Sequence[str]) -> str:
+    text = NOT_COVERED_TEXT
+    if topics:
+        text += " The closest topics it does cover: " + "; ".join(topics) + "."
+    return text
+
+
+def _cited_numbers(text: str, supplied: int) -> list[int]:
+    numbers: list[int] = []
+    for group in _CITATION_GROUP.findall(text):
+        for n in (int(x) for x in re.findall(r"\d+", group)):
+            if 1 <= n <= supplied and n not in numbers:
+                numbers.append(n)
+    return numbers

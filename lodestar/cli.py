@@ -245,7 +245,9 @@ def ask(
         for delta in stream:
             out.print(delta, end="", markup=False, highlight=False)
         out.print()
-        result = stream.answer()  # already consumed: returns the checked result
+        with err.status("Checking each statement against its passage…"):
+            result = stream.answer()  # verification runs once the stream is consumed
+    _print_grounding(result)
     if result.removed_citations:
         err.print(
             "[yellow]note:[/yellow] removed citations to passages that were not supplied: "
@@ -262,6 +264,30 @@ def ask(
     err.print(
         f"[dim]{result.model} · retrieval {t.retrieval_ms:.0f}ms, {first}total {t.total_ms / 1000:.1f}s[/dim]"
     )
+
+
+def _print_grounding(result: Any) -> None:
+    """After the streamed text: the verdicts, and what is shown instead when they changed it."""
+    from lodestar.ui import grounding_line
+
+    data = result.to_json()
+    tone, line = grounding_line(data)
+    color = {"ok": "green", "partial": "yellow", "off": "dim", "error": "red"}[tone]
+    if result.refused and result.raw_answer:
+        err.print(
+            "[yellow]none of the statements above could be verified against the passages:[/yellow]"
+        )
+        out.print(result.answer, markup=False, highlight=False)
+        return
+    if result.refused:  # the refusal itself was what streamed
+        return
+    err.print(f"[{color}]{line}[/{color}]")
+    for verdict in result.grounding:
+        if not verdict["supported"]:
+            err.print(f"  [red]✗[/red] {verdict['statement']} [dim]({verdict['reason']})[/dim]")
+    if result.raw_answer and result.answer != result.raw_answer:
+        out.print("\n[bold]Verified answer[/bold]")
+        out.print(result.answer, markup=False, highlight=False)
 
 
 @app.command()

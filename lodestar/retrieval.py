@@ -167,6 +167,7 @@ def retrieve(
         passages=passages,
         covered=True,
         best_similarity=round(best, 4),
+        closest_topics=_topics(vector_hits),
         ms=(time.perf_counter() - started) * 1000,
     )
 

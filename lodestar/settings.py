@@ -181,6 +181,40 @@ class AnswerSettings(BaseModel):
     history_turns: int = Field(
         3, ge=0, description="Earlier exchanges used to condense follow-ups."
     )
+    verify: bool = Field(
+        True,
+        description="Check before answering that the passages answer the question, and after "
+        "answering that every statement is supported by the passage it cites (the configured "
+        "LLM as verifier). Off: answers are shown as generated, marked unverified.",
+    )
+    unsupported: Literal["drop", "mark"] = Field(
+        "drop",
+        description="What happens to a statement the verifier does not find supported: `drop` "
+        "removes it, `mark` shows it marked (unverified). A figure or name that no passage "
+        "contains is removed either way.",
+    )
+    verifier: Literal["context", "statement"] = Field(
+        "context",
+        description="`context`: each statement is checked in the answer's own chat, so the "
+        "passages already read are reused (llama.cpp KV cache); `statement`: a separate "
+        "fact-checking prompt per statement with only its cited passages.",
+    )
+    verify_threshold: float = Field(
+        0.37,
+        ge=0.0,
+        le=1.0,
+        description="The verifier's P(yes) at or above which a statement counts as supported. "
+        "Chosen on the dev half of eval/judge_calibration.jsonl (`lodestar eval --calibrate "
+        "--method context`).",
+    )
+    answerable_threshold: float = Field(
+        0.5,
+        ge=0.0,
+        le=1.0,
+        description='P(yes) to "do these passages answer the question?" below which the '
+        "question is answered as not covered, before any answer is written. Chosen on the dev "
+        "half of eval/answerability.jsonl (`lodestar eval --answerability`).",
+    )
 
 
 class EvalSettings(BaseModel):
@@ -203,12 +237,12 @@ class EvalSettings(BaseModel):
         None, description="Judge API key (`openai`: falls back to OPENAI_API_KEY)."
     )
     judge_threshold: float = Field(
-        0.68,
+        0.55,
         ge=0.0,
         le=1.0,
         description="The local judge calls a statement supported when its probability of "
-        "answering yes is at least this. Chosen on eval/judge_calibration.jsonl (best balanced "
-        "accuracy); see `lodestar eval --calibrate`.",
+        "answering yes is at least this. Chosen on the dev half of eval/judge_calibration.jsonl "
+        "(best accuracy); see `lodestar eval --calibrate --method statement`.",
     )
     judge_repeats: int = Field(
         1,

@@ -97,8 +97,28 @@ _CITATION = re.compile(r"\[(\d+)\]")
 
 
 def display_citations(text: str) -> str:
-    """Answer text for Markdown: `[1]` rendered as a superscript-like bold marker."""
-    return _CITATION.sub(lambda m: f"**[{m.group(1)}]**", text)
+    """Answer text for Markdown: `[1]` as a bold marker, an unverified statement badged."""
+    from lodestar.grounding import UNVERIFIED_MARK
+
+    text = _CITATION.sub(lambda m: f"**[{m.group(1)}]**", text)
+    return text.replace(UNVERIFIED_MARK, ":orange-badge[unverified]")
+
+
+def grounding_line(answer: dict[str, Any]) -> tuple[str, str]:
+    """The verification summary of an answer, and its tone (`ok`, `partial`, `off`, `error`)."""
+    verified = answer.get("verified") or {}
+    if not verified.get("checked"):
+        if verified.get("error"):
+            return "error", f"Not verified: the check failed ({verified['error']})"
+        return "off", "Not verified (verification is switched off)"
+    total, supported = verified.get("statements", 0), verified.get("supported", 0)
+    text = f"{supported} of {total} statements verified against their passages"
+    removed = total - (verified.get("shown") or 0)
+    if removed > 0:
+        text += f"; {removed} removed as unsupported"
+    elif supported < total:
+        text += f"; {total - supported} marked unverified"
+    return ("ok" if verified.get("verified") else "partial"), text
 
 
 def slug(text: str) -> str:

@@ -66,7 +66,9 @@ class QueuedLLM:
     """Factory for a deterministic fake chat LLM that returns queued replies and records calls."""
 
     @staticmethod
-    def make(*replies: str) -> Any:
+    def make(*replies: str, judge: Any = 1.0) -> Any:
+        """`judge` answers every yes/no check (answerability, verification): a P(yes), or a
+        function of the chat's messages returning one, or an exception to raise."""
         from llama_index.core.base.llms.types import (
             ChatMessage,
             ChatResponse,
@@ -80,6 +82,8 @@ class QueuedLLM:
         class _Queued(CustomLLM):
             _replies: list[str] = PrivateAttr(default_factory=list)
             _calls: list[dict[str, Any]] = PrivateAttr(default_factory=list)
+            _judge: Any = PrivateAttr(default=1.0)
+            _judged: list[list[Any]] = PrivateAttr(default_factory=list)
 
             @property
             def metadata(self) -> LLMMetadata:
@@ -88,6 +92,16 @@ class QueuedLLM:
             @property
             def calls(self) -> list[dict[str, Any]]:
                 return self._calls
+
+            @property
+            def judged(self) -> list[list[Any]]:
+                return self._judged
+
+            def yes_probability(self, messages: Any) -> float:
+                self._judged.append(list(messages))
+                if isinstance(self._judge, BaseException):
+                    raise self._judge
+                return float(self._judge(messages) if callable(self._judge) else self._judge)
 
             def _next(self, messages: Any, kwargs: dict[str, Any]) -> str:
                 self._calls.append({"messages": list(messages), "kwargs": kwargs})
@@ -123,4 +137,5 @@ class QueuedLLM:
 
         llm = _Queued()
         llm._replies.extend(replies)
+        llm._judge = judge
         return llm

@@ -83,6 +83,9 @@ def test_off_topic_question_is_refused_without_calling_the_llm(engine_with: Any)
 
 def test_answer_streams_and_keeps_only_valid_citations(engine_with: Any) -> None:
     engine, llm = engine_with("Build trust and mentor the team [1]. Also [12].")
+    engine.services.settings.answer.verify = (
+        False  # the citation check alone (grounding: its own tests)
+    )
     stream = engine.stream("What should a new ML tech lead prioritise?")
     streamed = "".join(stream)
     answer = stream.result
@@ -160,7 +163,23 @@ def test_answer_json_contract(engine_with: Any) -> None:
         data
     )
     assert set(data["citations"][0]) == {"n", "source", "title", "heading", "text", "score", "page"}
-    assert set(data["timings"]) == {"retrieval_ms", "first_token_ms", "total_ms"}
+    assert set(data["timings"]) == {
+        "retrieval_ms",
+        "answerability_ms",
+        "first_token_ms",
+        "verification_ms",
+        "total_ms",
+    }
+    assert {"raw_answer", "grounding", "verified", "answerable"} <= set(data)
+    assert set(data["grounding"][0]) == {
+        "statement",
+        "cites",
+        "supported",
+        "score",
+        "reason",
+        "guard",
+    }
+    assert data["verified"]["verified"] is True
 
 
 PROMPT_VALUES: dict[str, str] = {
@@ -174,6 +193,7 @@ PROMPT_VALUES: dict[str, str] = {
     "avoid": '"What is your hiring process?"',
     "statement": "Teams have 5-20 engineers.",
     "evidence": "Team size: 5-20 engineers.",
+    "where": "[2]",
 }
 
 

@@ -19,7 +19,7 @@ from lodestar.evaluation.dataset import (
     load_golden,
     read_jsonl,
 )
-from lodestar.evaluation.faithfulness import split_statements
+from lodestar.grounding import split_statements
 
 
 def _body(name: str) -> str:

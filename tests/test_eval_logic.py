@@ -16,15 +16,12 @@ from ragas.llms.base import InstructorBaseRagasLLM
 from lodestar.answer import Answer, Citation, Timings
 from lodestar.evaluation.calibration import CalibrationReport
 from lodestar.evaluation.dataset import CalibrationItem, ControlAnswer, GoldenCase, contains_fact
-from lodestar.evaluation.faithfulness import (
-    StatementFaithfulness,
-    missing_terms,
-    split_statements,
-)
+from lodestar.evaluation.faithfulness import StatementFaithfulness
 from lodestar.evaluation.gate import Thresholds
 from lodestar.evaluation.metrics import check_answer_citations, key_fact_recall, score_contexts
 from lodestar.evaluation.report import build_report, render_markdown, write_report
 from lodestar.evaluation.suite import CaseResult, ControlResult, Suite, SuiteRun, SuiteRunner
+from lodestar.grounding import missing_terms, split_statements
 
 
 class WordEmbedding(BaseRagasEmbedding):
@@ -104,7 +101,9 @@ def test_faithfulness_checks_cited_passage_then_all_contexts() -> None:
     )
     assert result.value == pytest.approx(2 / 3)
     assert [v["supported"] for v in result.traces["output"]] == [True, True, False]
-    assert len(judge.prompts) == 3
+    # The quantifier guard rejects "every week" against [1], which never says "every", without
+    # asking the judge; [2] then supports it: two judge calls.
+    assert len(judge.prompts) == 2
     refusal = asyncio.run(
         metric.ascore(
             user_input="q",
@@ -151,7 +150,13 @@ def test_calibration_report_accuracy_and_kappa() -> None:
     verdicts = [(_item(i, True), i < 4) for i in range(5)] + [
         (_item(i, False), i == 9) for i in range(5, 10)
     ]
-    report = CalibrationReport(judge="fake", method="statement", verdicts=verdicts, seconds=1.0)
+    report = CalibrationReport(
+        judge="fake",
+        method="statement",
+        items=[item for item, _ in verdicts],
+        scores=[verdict for _, verdict in verdicts],
+        seconds=1.0,
+    )
     assert report.accuracy == pytest.approx(0.8)
     assert report.kappa == pytest.approx(0.6)  # chance agreement 0.5
     assert report.confusion()["unsupported_judged_yes"] == 1

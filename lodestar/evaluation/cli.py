@@ -5,11 +5,12 @@ Heavy imports (ragas, the models) happen inside the commands, so `lodestar --hel
 
 from __future__ import annotations
 
+import asyncio
 import json
 import os
 import time
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Any
 
 import typer
 
@@ -99,13 +100,21 @@ def run_eval(
         str,
         typer.Option(
             "--method",
-            help="With --calibrate: statement (Lodestar's per-statement check) or ragas "
-            "(ragas's Faithfulness with its default prompts)",
+            help="With --calibrate: statement (the evaluation's stand-alone check), context "
+            "(the answer engine's check inside the answer's chat) or ragas (ragas's "
+            "Faithfulness with its default prompts)",
         ),
     ] = "statement",
     limit: Annotated[
         int | None, typer.Option("--limit", min=1, help="Only the first N cases or items")
     ] = None,
+    answerability: Annotated[
+        bool,
+        typer.Option(
+            "--answerability",
+            help="Calibrate the answer engine's answerability check on eval/answerability.jsonl",
+        ),
+    ] = False,
     judge: JudgeOpt = None,
     save_baseline: Annotated[
         bool,
@@ -131,50 +140,117 @@ def run_eval(
     os.environ.setdefault("RAGAS_DO_NOT_TRACK", "true")
     settings = _with_judge(_settings(data_dir, knowledge_dir), judge)
     with _user_errors():
-        if calibrate:
+        if answerability:
+            _calibrate_answerability(settings, limit)
+        elif calibrate:
             _calibrate(settings, method, limit)
         else:
             _run_suite(settings, suite, golden, limit, save_baseline)
 
 
 def _calibrate(settings: Settings, method: str, limit: int | None) -> None:
-    from lodestar.cli import _services, err, out
-    from lodestar.evaluation.calibration import calibrate
+    from lodestar.cli import _services, err
+    from lodestar.evaluation.calibration import calibrate, ragas_default_verdict
     from lodestar.evaluation.dataset import load_calibration
     from lodestar.evaluation.judge import LlamaIndexRagasEmbedding, build_judge, judge_label
 
-    if method not in ("statement", "ragas"):
-        err.print("[red]error:[/red] --method must be statement or ragas")
+    if method not in ("statement", "context", "ragas"):
+        err.print("[red]error:[/red] --method must be statement, context or ragas")
         raise typer.Exit(2)
     items = load_calibration()[:limit]
-    label = judge_label(settings)
     services = _services(settings)
-    llm = build_judge(settings, services)
-    with _Steps(len(items), f"Calibrating {label}") as steps:
+    if method == "context":
+        label = services.llm_id
+        score = _context_scorer(services, items)
+    else:
+        label = judge_label(settings)
+        llm = build_judge(settings, services)
+        if method == "statement":
+            from lodestar.evaluation.calibration import statement_scorer
+            from lodestar.evaluation.faithfulness import StatementFaithfulness
+
+            metric = StatementFaithfulness(
+                llm,
+                LlamaIndexRagasEmbedding(services.embed_model),
+                repeats=settings.eval.judge_repeats,
+            )
+            score = statement_scorer(metric)
+        else:
+
+            def score(item: Any) -> bool:
+                return asyncio.run(ragas_default_verdict(llm, item))
+
+    with _Steps(len(items), f"Calibrating {label} ({method})") as steps:
+        report = calibrate(items, score, judge=label, method=method, on_step=steps.step)
+    _print_calibration(settings, report, method)
+
+
+def _calibrate_answerability(settings: Settings, limit: int | None) -> None:
+    from ingest.pipeline import ingest_paths
+    from lodestar.answer import AnswerEngine
+    from lodestar.cli import _services
+    from lodestar.evaluation.calibration import calibrate
+    from lodestar.evaluation.dataset import load_answerability
+
+    questions = load_answerability()[:limit]
+    services = _services(settings)
+    ingest_paths([settings.knowledge_dir], services)
+    engine = AnswerEngine(services)
+    by_id = {q.id: q for q in questions}
+    with _Steps(len(questions), "Answerability") as steps:
         report = calibrate(
-            llm,
-            LlamaIndexRagasEmbedding(services.embed_model),
-            items,
-            judge=label,
-            method=method,  # type: ignore[arg-type]
-            threshold=settings.eval.judge_threshold,
-            repeats=settings.eval.judge_repeats,
+            [q.as_item() for q in questions],
+            lambda item: engine.answerable_probability(by_id[item.id].question),
+            judge=services.llm_id,
+            method="answerability",
             on_step=steps.step,
         )
+    _print_calibration(settings, report, "answerability")
+
+
+def _print_calibration(settings: Settings, report: Any, name: str) -> None:
+    from lodestar.cli import err, out
+
     data = report.to_json()
     folder = settings.data_dir / "eval"
     folder.mkdir(parents=True, exist_ok=True)
-    path = folder / f"calibration-{method}.json"
+    path = folder / f"calibration-{name}.json"
     path.write_text(json.dumps(data, indent=2) + "\n", encoding="utf-8")
-    bar = f", P(yes) >= {report.threshold:g}" if report.threshold is not None else ""
-    out.print(
-        f"Judge {label} ({method}{bar}): {report.accuracy:.3f} accuracy, Cohen's kappa "
-        f"{report.kappa:.3f} on {len(items)} hand-labelled items in {report.seconds:.0f}s"
-    )
+    bar = f", P(yes) >= {report.threshold:g} chosen on dev" if report.threshold is not None else ""
+    out.print(f"{report.judge} ({name}{bar}), {data['seconds_per_item']} s/item:")
+    for split, figures in data["splits"].items():
+        out.print(
+            f"  {split:<5} {figures['items']} items: accuracy {figures['accuracy']:.3f}, "
+            f"kappa {figures['kappa']:.3f}, balanced {figures['balanced_accuracy']:.3f}"
+        )
     for kind, counts in data["per_kind"].items():
-        out.print(f"  {kind:<18} {counts['right']}/{counts['total']}")
-    out.print(f"  confusion: {data['confusion']}")
+        out.print(f"  {kind:<24} {counts['right']}/{counts['total']}")
+    out.print(f"  confusion (test): {data['confusion_test']}")
     err.print(f"[dim]wrote {path}[/dim]")
+
+
+def _context_scorer(services: Any, items: list[Any]) -> Any:
+    """The engine's own verifier (its configured LLM), asked inside an answer's chat."""
+    from lodestar.answer import AnswerEngine
+    from lodestar.evaluation.calibration import context_scorer
+    from lodestar.grounding import yes_no_judge
+    from lodestar.retrieval import Passage
+
+    engine = AnswerEngine(services)
+
+    def answer_messages(question: str, passages: list[str]) -> list[Any]:
+        supplied = [
+            Passage(text=text, source="", title="", heading="", score=0.0, doc_type="")
+            for text in passages
+        ]
+        return engine.messages_for(question, supplied)
+
+    return context_scorer(
+        yes_no_judge(services.llm),
+        items,
+        answer_messages,
+        services.embed_model.get_text_embedding_batch,
+    )
 
 
 def _run_suite(
@@ -182,7 +258,7 @@ def _run_suite(
 ) -> None:
     from ingest.pipeline import ingest_paths
     from lodestar.cli import _services, err, out
-    from lodestar.evaluation.dataset import load_controls, load_golden
+    from lodestar.evaluation.dataset import load_calibration, load_controls, load_golden
     from lodestar.evaluation.gate import load_thresholds
     from lodestar.evaluation.judge import build_judge, judge_label
     from lodestar.evaluation.report import build_report, save_baseline, write_report
@@ -197,8 +273,8 @@ def _run_suite(
     if not ingested.ok:
         err.print(f"[yellow]warning:[/yellow] {len(ingested.failed)} file(s) failed to ingest")
     runner = SuiteRunner(services, lambda: build_judge(settings, services))
-    with _Steps(len(cases) + len(controls), f"suite {name}") as steps:
-        run = runner.run(suite, cases, controls, on_step=steps.step)
+    with _Steps(len(cases) + len(controls) + 1, f"suite {name}") as steps:
+        run = runner.run(suite, cases, controls, on_step=steps.step, calibration=load_calibration())
     run.judge = judge_label(settings)
     checks = thresholds.check(run)
     report = build_report(run, checks)

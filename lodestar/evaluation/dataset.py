@@ -42,6 +42,31 @@ class CalibrationItem(BaseModel):
     supported: bool
     kind: str
     note: str = ""
+    split: Literal["dev", "test"] = "dev"
+
+
+class AnswerabilityQuestion(BaseModel):
+    """A question and whether the knowledge base answers it (`eval/answerability.jsonl`)."""
+
+    id: str
+    question: str
+    answerable: bool
+    kind: str
+    doc_ids: list[str] = Field(default_factory=list)
+    evidence: str = ""
+    split: Literal["dev", "test"]
+    note: str = ""
+
+    def as_item(self) -> CalibrationItem:
+        """As a calibration item, so the same report measures it."""
+        return CalibrationItem(
+            id=self.id,
+            context="",
+            statement=self.question,
+            supported=self.answerable,
+            kind=self.kind,
+            split=self.split,
+        )
 
 
 class ControlAnswer(BaseModel):
@@ -88,6 +113,11 @@ def load_golden(path: Path | None = None) -> list[GoldenCase]:
 def load_calibration(path: Path | None = None) -> list[CalibrationItem]:
     """The judge calibration set (default `eval/judge_calibration.jsonl`)."""
     return read_jsonl(path or EVAL_DIR / "judge_calibration.jsonl", CalibrationItem)
+
+
+def load_answerability(path: Path | None = None) -> list[AnswerabilityQuestion]:
+    """The answerability calibration questions (default `eval/answerability.jsonl`)."""
+    return read_jsonl(path or EVAL_DIR / "answerability.jsonl", AnswerabilityQuestion)
 
 
 def load_controls(path: Path | None = None) -> list[ControlAnswer]:

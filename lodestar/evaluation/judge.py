@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import asyncio
 import os
+from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any, TypeVar
 
 from pydantic import BaseModel
@@ -20,6 +21,7 @@ from lodestar.errors import ConfigurationError, GenerationError
 
 if TYPE_CHECKING:
     from llama_index.core.base.embeddings.base import BaseEmbedding
+    from llama_index.core.base.llms.types import ChatMessage
 
     from lodestar.llm import LlamaCppChat
     from lodestar.services import Services
@@ -63,14 +65,8 @@ class LocalJudgeLLM(InstructorBaseRagasLLM):
         """`generate` on a worker thread (llama.cpp calls block)."""
         return await asyncio.to_thread(self.generate, prompt, response_model)
 
-    async def ayes_probability(self, system: str, user: str) -> float:
-        """P("yes") for a yes/no question, on a worker thread."""
-        from llama_index.core.base.llms.types import ChatMessage, MessageRole
-
-        messages = [
-            ChatMessage(role=MessageRole.SYSTEM, content=system),
-            ChatMessage(role=MessageRole.USER, content=user),
-        ]
+    async def ayes_probability(self, messages: Sequence[ChatMessage]) -> float:
+        """P("yes") for a chat ending in a yes/no question, on a worker thread."""
         return await asyncio.to_thread(self.llm.yes_probability, messages)
 
     def __repr__(self) -> str:

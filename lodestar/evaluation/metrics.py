@@ -22,7 +22,7 @@ with warnings.catch_warnings():
     from ragas.metrics import NonLLMContextPrecisionWithReference, NonLLMContextRecall
 
 from lodestar.evaluation.dataset import GoldenCase, contains_fact, normalize_text
-from lodestar.evaluation.faithfulness import split_statements
+from lodestar.grounding import split_statements
 
 if t.TYPE_CHECKING:
     from langchain_core.callbacks import Callbacks

@@ -94,6 +94,41 @@ def render_markdown(report: dict[str, Any]) -> str:
         lines.append(
             f"| {name} | {_fmt(value)} | {_fmt(base.get(name))} | {_fmt(report['delta'][name], signed=True)} |"
         )
+    calibration = report.get("calibration")
+    if calibration:
+        lines += [
+            "",
+            "## Judge against hand labels (calibration test half)",
+            "",
+            f"{calibration.get('items', 0)} items never used to choose a threshold: accuracy "
+            f"{_fmt(calibration.get('accuracy'))}, Cohen's kappa {_fmt(calibration.get('kappa'))}, "
+            f"balanced accuracy {_fmt(calibration.get('balanced_accuracy'))} at P(yes) >= "
+            f"{calibration.get('threshold')} (chosen on the dev half).",
+        ]
+    modes = report.get("modes") or {}
+    if modes:
+        lines += [
+            "",
+            "## Raw and displayed answers",
+            "",
+            "The engine's verifier and this judge are the same bundled model, so the judged "
+            "faithfulness of the displayed answer is partly circular; the raw answer's is not "
+            "filtered by it. The deterministic rows are independent of both.",
+            "",
+            f"- faithfulness: raw {_fmt(report['aggregates'].get('faithfulness_raw'))}, "
+            f"displayed {_fmt(report['aggregates'].get('faithfulness'))}",
+            f"- figures/names in displayed answers that no supplied passage contains: "
+            f"{_fmt(report['aggregates'].get('ungrounded_terms'))}",
+            "",
+            "| shown with | key facts | refusal accuracy | false refusals | citation validity | faithfulness |",
+            "|---|---|---|---|---|---|",
+        ]
+        for mode, scores in modes.items():
+            lines.append(
+                f"| {mode} | {_fmt(scores['key_fact_recall'])} | {_fmt(scores['refusal_accuracy'])} | "
+                f"{_fmt(scores['false_refusal_rate'])} | {_fmt(scores['citation_validity'])} | "
+                f"{_fmt(scores['faithfulness'])} |"
+            )
     lines += [
         "",
         "## Controls (planted answers)",

@@ -13,16 +13,16 @@ import math
 import time
 import tomllib
 from collections.abc import Callable, Coroutine
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, replace
 from functools import cached_property
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, TypeVar
 
 from ragas.dataset_schema import EvaluationDataset, SingleTurnSample
 
-from lodestar.answer import AnswerEngine
+from lodestar.answer import Answer, AnswerEngine
 from lodestar.errors import ConfigurationError
-from lodestar.evaluation.dataset import EVAL_DIR, ControlAnswer, GoldenCase
+from lodestar.evaluation.dataset import EVAL_DIR, CalibrationItem, ControlAnswer, GoldenCase
 from lodestar.evaluation.faithfulness import StatementFaithfulness
 from lodestar.evaluation.judge import LlamaIndexRagasEmbedding
 from lodestar.evaluation.metrics import (
@@ -31,6 +31,7 @@ from lodestar.evaluation.metrics import (
     retrieval_hit,
     score_contexts,
 )
+from lodestar.grounding import displayed_answer, grounding_from_json, ungrounded_terms
 from lodestar.retrieval import retrieve
 
 if TYPE_CHECKING:
@@ -102,6 +103,14 @@ class CaseResult:
     answer_relevancy: float | None = None
     llm_context_precision: float | None = None
     llm_context_recall: float | None = None
+    raw_answer: str = ""
+    verified: dict[str, Any] = field(default_factory=dict)
+    grounding: list[dict[str, Any]] = field(default_factory=list)
+    answerable: float | None = None
+    faithfulness_raw: float | None = None
+    ungrounded_terms: list[str] = field(default_factory=list)
+    # The same raw answer and verdicts as shown under each LODESTAR_ANSWER__UNSUPPORTED mode.
+    modes: dict[str, dict[str, Any]] = field(default_factory=dict)
     seconds: float = 0.0
     error: str | None = None
 
@@ -142,6 +151,7 @@ class SuiteRun:
     controls: list[ControlResult]
     seconds: float
     dataset: EvaluationDataset | None = None
+    calibration: dict[str, Any] | None = None
 
     def aggregates(self) -> dict[str, float | None]:
         """The scores the gate checks."""
@@ -150,6 +160,11 @@ class SuiteRun:
         answered = [c for c in self.cases if not c.refused and c.error is None]
         return {
             "faithfulness": _mean(c.faithfulness for c in self.cases),
+            "faithfulness_raw": _mean(c.faithfulness_raw for c in self.cases),
+            "ungrounded_terms": float(sum(len(c.ungrounded_terms) for c in self.cases)),
+            "verified_answers": _mean(
+                c.verified.get("verified") for c in answered if c.verified.get("checked")
+            ),
             "answer_relevancy": _mean(c.answer_relevancy for c in self.cases),
             "key_fact_recall": _mean(c.key_fact_recall for c in answerable),
             "citation_validity": _mean(c.citation_valid for c in answered),
@@ -163,6 +178,25 @@ class SuiteRun:
             "errors": float(sum(c.error is not None for c in self.cases)),
         }
 
+    def mode_aggregates(self) -> dict[str, dict[str, float | None]]:
+        """The deterministic scores of the same answers shown with `drop` and with `mark`."""
+        scores: dict[str, dict[str, float | None]] = {}
+        for mode in ("drop", "mark"):
+            shown = [c for c in self.cases if c.error is None and mode in c.modes]
+            if not shown:
+                continue
+            answerable = [c for c in shown if not c.must_refuse]
+            scores[mode] = {
+                "key_fact_recall": _mean(c.modes[mode]["key_fact_recall"] for c in answerable),
+                "refusal_accuracy": _mean(c.modes[mode]["refused"] for c in shown if c.must_refuse),
+                "false_refusal_rate": _mean(c.modes[mode]["refused"] for c in answerable),
+                "citation_validity": _mean(
+                    c.modes[mode]["citation_valid"] for c in shown if not c.modes[mode]["refused"]
+                ),
+                "faithfulness": _mean(c.modes[mode]["faithfulness"] for c in shown),
+            }
+        return scores
+
     def to_json(self) -> dict[str, Any]:
         """Plain data for the JSON report."""
         return {
@@ -171,6 +205,8 @@ class SuiteRun:
             "judge": self.judge,
             "seconds": round(self.seconds, 1),
             "aggregates": self.aggregates(),
+            "modes": self.mode_aggregates(),
+            "calibration": self.calibration,
             "cases": [asdict(c) for c in self.cases],
             "controls": [asdict(c) for c in self.controls],
         }
@@ -214,12 +250,26 @@ class SuiteRunner:
         """Lodestar's embedder for ragas (evidence lines, answer relevancy)."""
         return LlamaIndexRagasEmbedding(self.services.embed_model)
 
+    @cached_property
     def faithfulness_metric(self) -> StatementFaithfulness:
-        """The calibrated faithfulness metric on this runner's judge."""
+        """The calibrated faithfulness metric on this runner's judge (one, so its verdict cache
+        serves the raw and the displayed answer)."""
         cfg = self.services.settings.eval
         return StatementFaithfulness(
             self.judge, self.embeddings, threshold=cfg.judge_threshold, repeats=cfg.judge_repeats
         )
+
+    def faithfulness(
+        self, question: str, answer: str, contexts: list[str]
+    ) -> tuple[float | None, list[dict[str, Any]]]:
+        """The judge's faithfulness of one answer and its verdicts (None: no statements)."""
+        scored = _run(
+            self.faithfulness_metric.ascore(
+                user_input=question, response=answer, retrieved_contexts=contexts
+            )
+        )
+        value = None if math.isnan(scored.value) else float(scored.value)
+        return value, (scored.traces or {}).get("output", [])
 
     def run_case(self, case: GoldenCase, suite: Suite) -> CaseResult:
         """Answer one case and score it; an error is recorded on the case, not raised."""
@@ -237,9 +287,14 @@ class SuiteRunner:
     def _answer_and_score(self, case: GoldenCase, suite: Suite, result: CaseResult) -> None:
         answer = self.engine.ask(case.question)
         result.answer = answer.answer
+        result.raw_answer = answer.raw_answer
         result.refused = answer.refused
+        result.verified = answer.verified
+        result.grounding = answer.grounding
+        result.answerable = answer.answerable
         result.contexts = [c.text for c in answer.supplied]
         result.sources = [c.source for c in answer.supplied]
+        result.ungrounded_terms = ungrounded_terms(answer.answer, result.contexts, answer.refused)
         if not case.must_refuse:
             result.key_fact_recall = key_fact_recall(answer.answer, case.key_facts)
             top = retrieve(case.question, self.services, HIT_K).passages
@@ -253,21 +308,45 @@ class SuiteRunner:
             result.dangling_citations = citations.dangling
             result.statements = citations.statements
             result.cited_statements = citations.cited_statements
-        # A case that must be refused but was answered is where invented answers live: judge it.
+        # A case that must be refused but was answered, raw or shown, is where invented answers
+        # live: judge it.
         judged = suite.is_judged(case.id) or case.must_refuse
-        if not judged or answer.refused or not result.contexts:
-            return
-        result.judged = True
-        scored = _run(
-            self.faithfulness_metric().ascore(
-                user_input=case.question, response=answer.answer, retrieved_contexts=result.contexts
+        wrote = bool(answer.raw_answer) and bool(result.contexts)
+        if judged and wrote:
+            result.judged = True
+            result.faithfulness_raw, _ = self.faithfulness(
+                case.question, answer.raw_answer, result.contexts
             )
-        )
-        result.faithfulness = None if math.isnan(scored.value) else scored.value
-        result.faithfulness_verdicts = (scored.traces or {}).get("output", [])
-        result.answer_relevancy = self._relevancy(case, answer.answer, suite)
-        if suite.llm_context_metrics and case.reference_answer and not case.must_refuse:
-            self._llm_context_metrics(case, result)
+            if not answer.refused:
+                result.faithfulness, result.faithfulness_verdicts = self.faithfulness(
+                    case.question, answer.answer, result.contexts
+                )
+                result.answer_relevancy = self._relevancy(case, answer.answer, suite)
+                if suite.llm_context_metrics and case.reference_answer and not case.must_refuse:
+                    self._llm_context_metrics(case, result)
+        self._score_modes(case, answer, result)
+
+    def _score_modes(self, case: GoldenCase, answer: Answer, result: CaseResult) -> None:
+        """Both display modes from the same raw answer and verdicts: which one to ship."""
+        if not answer.raw_answer or not answer.verified.get("checked"):
+            return
+        grounding = grounding_from_json(answer.raw_answer, answer.grounding)
+        for mode in ("drop", "mark"):
+            text, count = displayed_answer(answer.raw_answer, grounding, mode)
+            refused = count == 0
+            shown = text if not refused else ""
+            faithful = None
+            if result.judged and not refused:
+                faithful, _ = self.faithfulness(case.question, shown, result.contexts)
+            shown_answer = replace(answer, answer=shown, refused=refused)
+            result.modes[mode] = {
+                "refused": refused,
+                "key_fact_recall": None
+                if case.must_refuse
+                else key_fact_recall(shown, case.key_facts),
+                "citation_valid": None if refused else check_answer_citations(shown_answer).valid,
+                "faithfulness": faithful,
+            }
 
     def _relevancy(self, case: GoldenCase, answer: str, suite: Suite) -> float:
         from ragas.metrics.collections import AnswerRelevancy
@@ -305,19 +384,29 @@ class SuiteRunner:
 
     def score_control(self, control: ControlAnswer) -> ControlResult:
         """Faithfulness of a planted answer against its planted contexts."""
-        scored = _run(
-            self.faithfulness_metric().ascore(
-                user_input=control.question,
-                response=control.answer,
-                retrieved_contexts=control.contexts,
-            )
-        )
+        value, verdicts = self.faithfulness(control.question, control.answer, control.contexts)
         return ControlResult(
             id=control.id,
             expected=control.expected,
-            faithfulness=float(scored.value),
-            verdicts=(scored.traces or {}).get("output", []),
+            faithfulness=math.nan if value is None else value,
+            verdicts=verdicts,
         )
+
+    def calibrate_judge(self, items: list[CalibrationItem]) -> dict[str, Any]:
+        """The judge against hand labels on the calibration test half, at the threshold chosen
+        on the dev half (LODESTAR_EVAL__JUDGE_THRESHOLD): the judge's out-of-sample accuracy."""
+        from lodestar.evaluation.calibration import calibrate, statement_scorer
+
+        test = [item for item in items if item.split == "test"]
+        report = calibrate(
+            test,
+            statement_scorer(self.faithfulness_metric),
+            judge="",
+            method="statement",
+            threshold=self.services.settings.eval.judge_threshold,
+        )
+        figures = report.split_figures().get("test", {})
+        return {**figures, "threshold": report.threshold, "seconds": round(report.seconds, 1)}
 
     def run(
         self,
@@ -325,8 +414,10 @@ class SuiteRunner:
         cases: list[GoldenCase],
         controls: list[ControlAnswer],
         on_step: Callable[[str], None] = lambda _: None,
+        calibration: list[CalibrationItem] | None = None,
     ) -> SuiteRun:
-        """Every case, then every control; `on_step` is told each one's id as it finishes."""
+        """Every case, then every control, then the judge on the calibration test half;
+        `on_step` is told each one's id as it finishes."""
         started = time.perf_counter()
         results = []
         for case in cases:
@@ -336,6 +427,9 @@ class SuiteRunner:
         for control in controls:
             control_results.append(self.score_control(control))
             on_step(control.id)
+        judge_figures = self.calibrate_judge(calibration) if calibration else None
+        if calibration:
+            on_step("judge calibration (test half)")
         dataset = EvaluationDataset(
             samples=[r.sample(c) for r, c in zip(results, cases, strict=True)]
         )
@@ -347,4 +441,5 @@ class SuiteRunner:
             controls=control_results,
             seconds=time.perf_counter() - started,
             dataset=dataset,
+            calibration=judge_figures,
         )

@@ -1,0 +1,254 @@
+"""The grounding verifier: statements checked against their passages, in the answer path."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import pytest
+from helpers import QueuedLLM
+
+from lodestar.answer import NOT_COVERED_TEXT, AnswerEngine
+from lodestar.grounding import (
+    UNVERIFIED_MARK,
+    Grounding,
+    GroundingVerifier,
+    Statement,
+    Verdict,
+    displayed_answer,
+    split_statements,
+    yes_no_judge,
+)
+from lodestar.services import Services
+
+PASSAGES = [
+    "An ML Engineering Manager typically leads a team of 5-20 engineers.",
+    "Team leads mentor junior engineers and review their designs.",
+]
+
+
+def _last_user_text(messages: Any) -> str:
+    return str(messages[-1].content)
+
+
+def judge_by_prompt(answerable: float = 1.0, **statements: float) -> Callable[[Any], float]:
+    """A deterministic judge: P(yes) by which check is asked and, for statements, by a key word."""
+
+    def judge(messages: Any) -> float:
+        text = _last_user_text(messages)
+        if "Before you answer" in text:
+            return answerable
+        for word, score in statements.items():
+            if word in text:
+                return score
+        return 1.0
+
+    return judge
+
+
+def test_a_statement_with_an_invented_figure_is_unsupported_without_asking_the_judge() -> None:
+    asked: list[Any] = []
+    verifier = GroundingVerifier(lambda m: asked.append(m) or 1.0, threshold=0.5)
+    answer = "- Managers lead 5-20 engineers [1].\n- They earn $999,999 a year [1]."
+    grounding = verifier.verify(answer, PASSAGES)
+    assert [v.supported for v in grounding.verdicts] == [True, False]
+    assert grounding.verdicts[1].guard
+    assert "999,999" in grounding.verdicts[1].reason
+    assert len(asked) == 1  # only the first statement reached the judge
+    for mode in ("drop", "mark"):
+        shown, count = displayed_answer(answer, grounding, mode)  # type: ignore[arg-type]
+        assert "999" not in shown
+        assert count == 1
+        assert shown == "- Managers lead 5-20 engineers [1]."
+
+
+def test_an_unsupported_statement_is_dropped_or_marked() -> None:
+    verifier = GroundingVerifier(judge_by_prompt(mentor=0.1), threshold=0.5)
+    answer = "Key points:\n- Managers lead 5-20 engineers [1].\n- Leads mentor nobody [2]."
+    grounding = verifier.verify(answer, PASSAGES)
+    assert [v.supported for v in grounding.verdicts] == [True, False]
+    assert not grounding.verified
+    dropped, shown = displayed_answer(answer, grounding, "drop")
+    assert dropped == "Key points:\n- Managers lead 5-20 engineers [1]."
+    assert shown == 1
+    marked, shown = displayed_answer(answer, grounding, "mark")
+    assert marked.endswith(f"- Leads mentor nobody [2]. {UNVERIFIED_MARK}")
+    assert shown == 2
+
+
+def test_an_uncited_statement_is_checked_against_the_closest_passage_and_cited(
+    embed_model: Any,
+) -> None:
+    verifier = GroundingVerifier(
+        lambda m: 1.0, threshold=0.5, embed=embed_model.get_text_embedding_batch
+    )
+    grounding = verifier.verify("Team leads mentor junior engineers.", PASSAGES)
+    assert grounding.verdicts[0].cites == [2]
+    assert displayed_answer("Team leads mentor junior engineers.", grounding, "drop")[0] == (
+        "Team leads mentor junior engineers [2]."
+    )
+
+
+def test_a_verifier_error_is_reported_and_never_verified() -> None:
+    def broken(messages: Any) -> float:
+        raise RuntimeError("model server went away")
+
+    grounding = GroundingVerifier(broken, threshold=0.5).verify(
+        "Managers lead teams [1].", PASSAGES
+    )
+    assert grounding.error == "RuntimeError: model server went away"
+    assert not grounding.verified
+    assert grounding.summary(1)["verified"] is False
+
+
+def test_a_grounding_with_no_statements_is_not_verified() -> None:
+    assert not Grounding(verdicts=[]).verified
+
+
+def test_statements_keep_their_line_and_bullet_citations() -> None:
+    statements = split_statements(
+        "Intro:\n- One thing here. Another thing there [2]\n- Third [1]", 1
+    )
+    assert [(s.text, s.cites, s.line) for s in statements] == [
+        ("One thing here.", [2], 1),
+        ("Another thing there", [2], 1),
+        ("Third", [1], 2),
+    ]
+
+
+@pytest.mark.parametrize(("reply", "expected"), [("Yes.", 1.0), ("no", 0.0), (" YES, it is", 1.0)])
+def test_remote_models_answer_yes_or_no_in_words(reply: str, expected: float) -> None:
+    llm = QueuedLLM.make(reply)
+    del llm.__class__.yes_probability  # a remote LLM exposes no logits
+    assert yes_no_judge(llm)([]) == expected
+
+
+def test_a_remote_reply_that_is_neither_yes_nor_no_is_an_error() -> None:
+    llm = QueuedLLM.make("Maybe")
+
+    class Remote:
+        def chat(self, messages: Any, **kwargs: Any) -> Any:
+            return llm.chat(messages, **kwargs)
+
+    with pytest.raises(ValueError, match="not yes or no"):
+        yes_no_judge(Remote())([])
+
+
+# ------------------------------------------------------------------ in the answer engine
+@pytest.fixture
+def engine_for(
+    knowledge_index: Path, make_services: Callable[..., Services]
+) -> Callable[..., tuple[AnswerEngine, Any]]:
+    def make(*replies: str, judge: Any = 1.0, **answer: Any) -> tuple[AnswerEngine, Any]:
+        llm = QueuedLLM.make(*replies, judge=judge)
+        services = make_services(data_dir=knowledge_index, llm=llm)
+        services.settings.answer = services.settings.answer.model_copy(update=answer)
+        return AnswerEngine(services), llm
+
+    return make
+
+
+QUESTION = "How many engineers does an ML Engineering Manager lead?"
+
+
+def test_the_engine_drops_an_invented_figure(engine_for: Any) -> None:
+    engine, _ = engine_for("- They lead 5-20 engineers [1].\n- Pay starts at $987,654 [1].")
+    answer = engine.ask(QUESTION)
+    assert "987" not in answer.answer
+    assert "987,654" in answer.raw_answer
+    assert not answer.refused
+    assert answer.verified["statements"] == 2
+    assert answer.verified["supported"] == 1
+    assert [g["supported"] for g in answer.grounding] == [True, False]
+
+
+def test_an_answer_with_no_supported_statement_becomes_not_covered(engine_for: Any) -> None:
+    engine, _ = engine_for(
+        "- They lead about 5-20 engineers [1].", judge=judge_by_prompt(engineers=0.05)
+    )
+    answer = engine.ask(QUESTION)
+    assert answer.refused
+    assert answer.answer.startswith(NOT_COVERED_TEXT)
+    assert answer.citations == []
+    assert answer.closest_topics
+
+
+def test_a_question_the_passages_do_not_answer_is_refused_before_generation(
+    engine_for: Any,
+) -> None:
+    engine, llm = engine_for(judge=judge_by_prompt(answerable=0.1))
+    answer = engine.ask("What parental leave do ML engineering managers get?")
+    assert answer.refused
+    assert answer.answerable == pytest.approx(0.1)
+    assert answer.answer.startswith(NOT_COVERED_TEXT)
+    assert answer.closest_topics
+    assert llm.calls == []  # nothing was generated
+    assert len(llm.judged) == 1
+
+
+def test_a_verifier_failure_never_yields_verified(engine_for: Any) -> None:
+    def judge(messages: Any) -> float:
+        if "Before you answer" in _last_user_text(messages):
+            return 1.0
+        raise RuntimeError("verifier crashed")
+
+    engine, _ = engine_for("- They lead 5-20 engineers [1].", judge=judge)
+    answer = engine.ask(QUESTION)
+    assert answer.verified["verified"] is False
+    assert "verifier crashed" in answer.verified["error"]
+    assert not answer.refused  # shown, but as unverified
+    assert answer.answer == answer.raw_answer
+
+
+def test_the_in_context_check_reuses_the_answer_prompt(engine_for: Any) -> None:
+    engine, llm = engine_for("- They lead 5-20 engineers [1].", verifier="context")
+    engine.ask(QUESTION)
+    answer_prompt = llm.calls[0]["messages"]
+    answerability, check = llm.judged
+    assert [m.content for m in answerability[:2]] == [m.content for m in answer_prompt]
+    assert [m.content for m in check[:2]] == [m.content for m in answer_prompt]
+    assert len(check) == 3  # the prompt already read, then only the check
+    assert "They lead 5-20 engineers." in check[2].content
+
+
+def test_verification_can_be_switched_off(engine_for: Any) -> None:
+    engine, llm = engine_for("- Pay starts at $987,654 [1].", verify=False)
+    answer = engine.ask(QUESTION)
+    assert "987,654" in answer.answer
+    assert answer.verified == {"checked": False}
+    assert llm.judged == []
+
+
+def test_mark_mode_keeps_a_judged_unsupported_statement_marked(engine_for: Any) -> None:
+    engine, _ = engine_for(
+        "- They lead 5-20 engineers [1].\n- They also mentor [1].",
+        judge=judge_by_prompt(mentor=0.2),
+        unsupported="mark",
+    )
+    answer = engine.ask(QUESTION)
+    assert UNVERIFIED_MARK in answer.answer
+    assert answer.verified["shown"] == 2
+    assert answer.verified["supported"] == 1
+
+
+def test_a_wrong_citation_is_corrected_when_another_passage_supports_the_statement(
+    embed_model: Any,
+) -> None:
+    verifier = GroundingVerifier(
+        lambda m: 1.0, threshold=0.5, embed=embed_model.get_text_embedding_batch
+    )
+    answer = "- Managers typically lead a team of 5-20 engineers [2]."
+    grounding = verifier.verify(answer, PASSAGES)
+    assert grounding.verdicts[0].supported
+    assert grounding.verdicts[0].cites == [1]
+    assert "corrected to [1]" in grounding.verdicts[0].reason
+    assert displayed_answer(answer, grounding, "drop")[0] == (
+        "- Managers typically lead a team of 5-20 engineers [1]."
+    )
+
+
+def test_verdict_json_has_no_internal_fields() -> None:
+    verdict = Verdict(statement="s", cites=[1], supported=True, score=1.0, reason="r", line=3)
+    assert "line" not in verdict.to_json()
+    assert Statement(text="x").cites == []
