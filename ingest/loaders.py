@@ -14,10 +14,12 @@ import yaml
 from llama_index.core import Document
 
 from ingest.cleaning import clean_text
+from ingest.decoding import UTF8, decode_text
 from lodestar.errors import DocumentError
 
-TEXT_SUFFIXES = {".md", ".markdown", ".txt"}
-PDF_SUFFIXES = {".pdf"}
+TEXT_SUFFIXES = (".md", ".markdown", ".txt")
+PDF_SUFFIXES = (".pdf",)
+SUPPORTED_SUFFIXES = TEXT_SUFFIXES + PDF_SUFFIXES
 PAGE_MARKER = "<!-- page {n} -->"
 PAGE_MARKER_RE = re.compile(r"^<!-- page (\d+) -->$", re.MULTILINE)
 _FRONT_MATTER = re.compile(r"\A---\s*\n(.*?)\n---\s*(?:\n|\Z)", re.DOTALL)
@@ -44,7 +46,9 @@ def load_document(path: Path, *, doc_id: str, relpath: str, max_bytes: int) -> D
     elif suffix in TEXT_SUFFIXES:
         text, metadata = _read_text(path, markdown=suffix != ".txt")
     else:
-        raise DocumentError(f"unsupported file type {suffix or '(none)'}; use .md, .txt or .pdf")
+        raise DocumentError(
+            f"unsupported file type {suffix or '(none)'}; use {', '.join(SUPPORTED_SUFFIXES)}"
+        )
     if not text.strip() or not re.search(r"\w", PAGE_MARKER_RE.sub("", text)):
         raise DocumentError("file has no text content")
     metadata.setdefault("title", _title_from(text, path))
@@ -52,20 +56,21 @@ def load_document(path: Path, *, doc_id: str, relpath: str, max_bytes: int) -> D
     return Document(text=text, doc_id=doc_id, metadata=metadata)
 
 
-def _read_text(path: Path, *, markdown: bool) -> tuple[str, dict[str, Any]]:
-    raw = path.read_bytes()
-    if b"\x00" in raw[:8192]:
-        raise DocumentError("binary content in a text file (NUL bytes); is the extension right?")
+def _read_bytes(path: Path) -> bytes:
     try:
-        text = raw.decode("utf-8-sig")
-    except UnicodeDecodeError as exc:
-        raise DocumentError(
-            f"not valid UTF-8 (byte 0x{raw[exc.start]:02x} at offset {exc.start})",
-            hint="re-save the file as UTF-8",
-        ) from exc
+        return path.read_bytes()
+    except OSError as exc:
+        raise DocumentError(f"cannot read file: {exc.strerror or exc}") from exc
+
+
+def _read_text(path: Path, *, markdown: bool) -> tuple[str, dict[str, Any]]:
+    text, encoding = decode_text(_read_bytes(path))
     metadata: dict[str, Any] = {}
     if markdown:
         text, metadata = _split_front_matter(text)
+    if encoding != UTF8:
+        # Only for files that are not UTF-8, so every UTF-8 document keeps its hash.
+        metadata["encoding"] = encoding
     return clean_text(text, detect_headings=not markdown), metadata
 
 

@@ -65,7 +65,8 @@ def _encrypted_pdf() -> bytes:
         ("empty.md", b"", "file is empty"),
         ("blank.txt", b"   \n\n  \n", "no text content"),
         ("binary.txt", bytes(range(256)) * 4, "binary content"),
-        ("latin1.md", "caf\u00e9 au lait".encode("latin-1"), "not valid UTF-8"),
+        ("undecidable.md", bytes(range(1, 256)) * 4, "encoding cannot be told"),
+        ("false-bom.txt", b"\xff\xfe broken encoding \xff", "byte-order mark"),
         (
             "bad-front-matter.md",
             b"---\ntitle: [unclosed\n---\nbody\n",
@@ -91,3 +92,34 @@ def test_oversized_file_is_rejected_with_the_limit(tmp_path: Path) -> None:
     with pytest.raises(DocumentError, match=r"over the 0\.0 MB limit") as info:
         load(path, max_bytes=100)
     assert "LODESTAR_INGEST__MAX_FILE_MB" in str(info.value)
+
+
+@pytest.mark.parametrize(
+    ("text", "encoding", "declared"),
+    [
+        ("Caf\u00e9 au lait \u2013 \u201cna\u00efve\u201d questions.\n", "cp1252", "cp1252"),
+        ("caf\u00e9 au lait\n", "latin-1", "cp1252"),  # Latin-1 letters read the same in cp1252
+        ("Hello team, saved by Notepad.\n", "utf-16", "utf-16"),
+        (
+            "\u041d\u043e\u0432\u044b\u0435 \u0440\u0443\u043a\u043e\u0432\u043e\u0434"
+            "\u0438\u0442\u0435\u043b\u0438 \u0432\u0441\u0442\u0440\u0435\u0447\u0430"
+            "\u044e\u0442\u0441\u044f \u0441 \u043d\u0430\u0441\u0442\u0430\u0432\u043d"
+            "\u0438\u043a\u043e\u043c \u043a\u0430\u0436\u0434\u0443\u044e \u043d\u0435"
+            "\u0434\u0435\u043b\u044e.\n",
+            "cp1251",
+            "cp1251",
+        ),
+    ],
+    ids=["windows-1252", "latin-1", "utf-16", "windows-1251"],
+)
+def test_legacy_encodings_are_read_and_named(
+    tmp_path: Path, text: str, encoding: str, declared: str
+) -> None:
+    doc = load(write(tmp_path / "legacy.txt", text.encode(encoding)))
+    assert doc.metadata["encoding"] == declared
+    assert " ".join(text.split()) in " ".join(doc.text.split())
+
+
+def test_utf8_documents_carry_no_encoding_metadata(tmp_path: Path) -> None:
+    """So that documents ingested before encodings were detected keep their hashes."""
+    assert "encoding" not in load(write(tmp_path / "plain.md", "# Plain\n\ncaf\u00e9\n")).metadata
