@@ -19,6 +19,7 @@ from rich.table import Table
 
 from lodestar.errors import LodestarError
 from lodestar.evaluation.cli import eval_app
+from lodestar.logs import configure_logging
 from lodestar.settings import Settings, get_settings
 
 app = typer.Typer(
@@ -51,6 +52,8 @@ def _settings(data_dir: Path | None, knowledge_dir: Path | None) -> Settings:
     except Exception as exc:  # pydantic ValidationError from bad LODESTAR_* values
         err.print(f"[red]error:[/red] invalid settings: {exc}")
         raise typer.Exit(2) from exc
+    # Every command starts here: from now on library warnings go to the data dir's log.
+    configure_logging(settings.data_dir)
     return settings
 
 
