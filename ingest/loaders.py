@@ -1,4 +1,4 @@
-"""Files to llama-index Documents: Markdown with front matter, plain text, and PDF.
+"""Files to llama-index Documents: Markdown with front matter, plain text, PDF, Word and HTML.
 
 Every failure is a `DocumentError` with a reason a person can act on; the pipeline records it
 against the file and goes on with the others.
@@ -15,11 +15,15 @@ from llama_index.core import Document
 
 from ingest.cleaning import clean_text
 from ingest.decoding import UTF8, decode_text
+from ingest.webpage import read_web_page
+from ingest.word import read_word
 from lodestar.errors import DocumentError
 
 TEXT_SUFFIXES = (".md", ".markdown", ".txt")
 PDF_SUFFIXES = (".pdf",)
-SUPPORTED_SUFFIXES = TEXT_SUFFIXES + PDF_SUFFIXES
+WORD_SUFFIXES = (".docx",)
+HTML_SUFFIXES = (".html", ".htm")
+SUPPORTED_SUFFIXES = TEXT_SUFFIXES + PDF_SUFFIXES + WORD_SUFFIXES + HTML_SUFFIXES
 PAGE_MARKER = "<!-- page {n} -->"
 PAGE_MARKER_RE = re.compile(r"^<!-- page (\d+) -->$", re.MULTILINE)
 _FRONT_MATTER = re.compile(r"\A---\s*\n(.*?)\n---\s*(?:\n|\Z)", re.DOTALL)
@@ -45,6 +49,12 @@ def load_document(path: Path, *, doc_id: str, relpath: str, max_bytes: int) -> D
         text, metadata = _read_pdf(path)
     elif suffix in TEXT_SUFFIXES:
         text, metadata = _read_text(path, markdown=suffix != ".txt")
+    elif suffix in WORD_SUFFIXES:
+        text, metadata = read_word(path)
+        text = clean_text(text, detect_headings=False)
+    elif suffix in HTML_SUFFIXES:
+        text, metadata = read_web_page(_read_bytes(path))
+        text = clean_text(text, detect_headings=False)
     else:
         raise DocumentError(
             f"unsupported file type {suffix or '(none)'}; use {', '.join(SUPPORTED_SUFFIXES)}"

@@ -9,7 +9,7 @@ from typing import Any
 
 import pytest
 from filelock import FileLock
-from helpers import make_pdf, write
+from helpers import make_docx, make_pdf, saved_page, write
 
 from ingest.pipeline import ingest_paths
 from lodestar.errors import IndexMismatchError, IngestLockedError
@@ -293,3 +293,43 @@ def test_a_legacy_encoded_text_is_read_and_reported(
     texts = [text for doc, text in index_snapshot(services).values() if doc == "kb/cafe.txt"]
     assert any("caf\u00e9 on Fridays \u2013 na\u00efve" in text for text in texts)
     assert ingest_paths([corpus], services).decoded == [], "only new or changed files are noted"
+
+
+def test_word_and_web_pages_are_ingested_and_found(
+    corpus: Path, make_services: Callable[..., Services]
+) -> None:
+    write(
+        corpus / "handbook.docx",
+        make_docx(
+            [
+                ("title", "Incident handbook"),
+                ("h1", "Escalations"),
+                ("p", "Production incidents page the on-call lead within five minutes."),
+                ("table", [["Severity", "Response"], ["SEV1", "Within five minutes"]]),
+            ]
+        ),
+    )
+    write(
+        corpus / "wiki" / "onboarding.html",
+        saved_page(body="Every new lead shadows a staff engineer for two sprints."),
+    )
+    write(corpus / "corrupt.docx", b"PK\x03\x04" + bytes(100))
+    write(
+        corpus / "markup.html", b"<html><head><script>track()</script></head><body></body></html>"
+    )
+    services = make_services()
+    report = ingest_paths([corpus], services)
+    assert sorted(Path(f.path).name for f in report.failed) == ["corrupt.docx", "markup.html"]
+    assert report.added == 5
+    snapshot = index_snapshot(services)
+    wiki = " ".join(text for doc, text in snapshot.values() if doc == "kb/wiki/onboarding.html")
+    assert "shadows a staff engineer" in wiki
+    assert "cookies" not in wiki
+    assert "Privacy policy" not in wiki
+    passages = retrieve_passages("Who do new leads shadow, and for how long?", services, k=2)
+    assert passages[0].source == "kb/wiki/onboarding.html"
+    assert passages[0].title == "Onboarding new leads"
+    passages = retrieve_passages("How fast must the on-call lead respond to a SEV1?", services, k=2)
+    assert passages[0].source == "kb/handbook.docx"
+    assert (passages[0].title, passages[0].heading) == ("Incident handbook", "Escalations")
+    assert ingest_paths([corpus], services).chunks_embedded == 0
