@@ -6,6 +6,7 @@ against the file and goes on with the others.
 
 from __future__ import annotations
 
+import logging
 import re
 from pathlib import Path
 from typing import Any
@@ -29,6 +30,7 @@ PAGE_MARKER_RE = re.compile(r"^<!-- page (\d+) -->$", re.MULTILINE)
 _FRONT_MATTER = re.compile(r"\A---\s*\n(.*?)\n---\s*(?:\n|\Z)", re.DOTALL)
 _H1 = re.compile(r"^#\s+(.+)$", re.MULTILINE)
 _LIST_KEYS = ("roles", "levels", "tags")
+logger = logging.getLogger(__name__)
 
 
 def load_document(path: Path, *, doc_id: str, relpath: str, max_bytes: int) -> Document:
@@ -45,25 +47,39 @@ def load_document(path: Path, *, doc_id: str, relpath: str, max_bytes: int) -> D
     if size == 0:
         raise DocumentError("file is empty")
     suffix = path.suffix.lower()
-    if suffix in PDF_SUFFIXES:
-        text, metadata = _read_pdf(path)
-    elif suffix in TEXT_SUFFIXES:
-        text, metadata = _read_text(path, markdown=suffix != ".txt")
-    elif suffix in WORD_SUFFIXES:
-        text, metadata = read_word(path)
-        text = clean_text(text, detect_headings=False)
-    elif suffix in HTML_SUFFIXES:
-        text, metadata = read_web_page(_read_bytes(path))
-        text = clean_text(text, detect_headings=False)
-    else:
+    if suffix not in SUPPORTED_SUFFIXES:
         raise DocumentError(
             f"unsupported file type {suffix or '(none)'}; use {', '.join(SUPPORTED_SUFFIXES)}"
         )
+    try:
+        text, metadata = _read_as(path, suffix)
+    except DocumentError:
+        raise
+    except Exception as exc:
+        # A parser failing in a way its reader does not know must cost this file, not the run.
+        logger.warning("unexpected error reading %s", path, exc_info=True)
+        message = " ".join(str(exc).split())[:200]
+        raise DocumentError(
+            f"unexpected error reading the file: {type(exc).__name__}: {message}",
+            hint="please report it; the traceback is logged (DATA_DIR/lodestar.log)",
+        ) from exc
     if not text.strip() or not re.search(r"\w", PAGE_MARKER_RE.sub("", text)):
         raise DocumentError("file has no text content")
     metadata.setdefault("title", _title_from(text, path))
     metadata.update({"path": relpath, "file_name": path.name})
     return Document(text=text, doc_id=doc_id, metadata=metadata)
+
+
+def _read_as(path: Path, suffix: str) -> tuple[str, dict[str, Any]]:
+    if suffix in PDF_SUFFIXES:
+        return _read_pdf(path)
+    if suffix in WORD_SUFFIXES:
+        text, metadata = read_word(path)
+        return clean_text(text, detect_headings=False), metadata
+    if suffix in HTML_SUFFIXES:
+        text, metadata = read_web_page(_read_bytes(path))
+        return clean_text(text, detect_headings=False), metadata
+    return _read_text(path, markdown=suffix != ".txt")
 
 
 def _read_bytes(path: Path) -> bytes:

@@ -64,10 +64,17 @@ _META_CHARSET = re.compile(rb"""<meta[^>]+charset\s*=\s*["']?\s*([A-Za-z0-9_.:-]
 def read_web_page(raw: bytes) -> tuple[str, dict[str, Any]]:
     """Markdown text of a page's main content, and its title; DocumentError if it has none."""
     from bs4 import BeautifulSoup
-    from markdownify import markdownify
 
     html, encoding = _decode_page(raw)
-    soup = BeautifulSoup(html, "html.parser")
+    try:
+        return _convert(BeautifulSoup(html, "html.parser"), encoding)
+    except RecursionError as exc:  # bs4 and markdownify walk the tree recursively
+        raise DocumentError("HTML is nested too deeply to read (hundreds of levels)") from exc
+
+
+def _convert(soup: Any, encoding: str) -> tuple[str, dict[str, Any]]:
+    from markdownify import markdownify
+
     page_title = soup.title.get_text(" ", strip=True) if soup.title else ""
     root = _main_content(soup)
     if root is None:

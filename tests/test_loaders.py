@@ -285,8 +285,9 @@ def test_page_in_a_declared_legacy_charset_is_decoded(tmp_path: Path) -> None:
         ),
         (b"<html><head><script>track()</script></head></html>", "no body text"),
         (b"<html>" + bytes(range(256)) * 4 + b"</html>", "binary content"),
+        (b"<body>" + b"<div>" * 3000 + b"deep" + b"</div>" * 3000, "nested too deeply"),
     ],
-    ids=["all-furniture", "only-script", "binary"],
+    ids=["all-furniture", "only-script", "binary", "deep-nesting"],
 )
 def test_html_without_text_is_rejected(tmp_path: Path, content: bytes, reason: str) -> None:
     with pytest.raises(DocumentError, match=reason):
