@@ -95,8 +95,8 @@ with st.sidebar:
     with st.form("upload", clear_on_submit=True, border=False):
         max_mb = get_services().settings.ingest.max_file_mb
         uploaded = st.file_uploader(
-            f"Add documents (md, txt, pdf; up to {max_mb:g} MB each)",
-            type=["md", "txt", "pdf"],
+            f"Add documents (md, txt, pdf, docx, html; up to {max_mb:g} MB each)",
+            type=["md", "markdown", "txt", "pdf", "docx", "html", "htm"],
             accept_multiple_files=True,
         )
         replace = st.checkbox("Replace uploaded files that have the same name")

@@ -1,4 +1,4 @@
-"""Files to llama-index Documents: Markdown with front matter, plain text, and PDF.
+"""Files to llama-index Documents: Markdown with front matter, plain text, PDF, Word and HTML.
 
 Every failure is a `DocumentError` with a reason a person can act on; the pipeline records it
 against the file and goes on with the others.
@@ -6,6 +6,7 @@ against the file and goes on with the others.
 
 from __future__ import annotations
 
+import logging
 import re
 from pathlib import Path
 from typing import Any
@@ -14,15 +15,22 @@ import yaml
 from llama_index.core import Document
 
 from ingest.cleaning import clean_text
+from ingest.decoding import UTF8, decode_text
+from ingest.webpage import read_web_page
+from ingest.word import read_word
 from lodestar.errors import DocumentError
 
-TEXT_SUFFIXES = {".md", ".markdown", ".txt"}
-PDF_SUFFIXES = {".pdf"}
+TEXT_SUFFIXES = (".md", ".markdown", ".txt")
+PDF_SUFFIXES = (".pdf",)
+WORD_SUFFIXES = (".docx",)
+HTML_SUFFIXES = (".html", ".htm")
+SUPPORTED_SUFFIXES = TEXT_SUFFIXES + PDF_SUFFIXES + WORD_SUFFIXES + HTML_SUFFIXES
 PAGE_MARKER = "<!-- page {n} -->"
 PAGE_MARKER_RE = re.compile(r"^<!-- page (\d+) -->$", re.MULTILINE)
 _FRONT_MATTER = re.compile(r"\A---\s*\n(.*?)\n---\s*(?:\n|\Z)", re.DOTALL)
 _H1 = re.compile(r"^#\s+(.+)$", re.MULTILINE)
 _LIST_KEYS = ("roles", "levels", "tags")
+logger = logging.getLogger(__name__)
 
 
 def load_document(path: Path, *, doc_id: str, relpath: str, max_bytes: int) -> Document:
@@ -39,12 +47,22 @@ def load_document(path: Path, *, doc_id: str, relpath: str, max_bytes: int) -> D
     if size == 0:
         raise DocumentError("file is empty")
     suffix = path.suffix.lower()
-    if suffix in PDF_SUFFIXES:
-        text, metadata = _read_pdf(path)
-    elif suffix in TEXT_SUFFIXES:
-        text, metadata = _read_text(path, markdown=suffix != ".txt")
-    else:
-        raise DocumentError(f"unsupported file type {suffix or '(none)'}; use .md, .txt or .pdf")
+    if suffix not in SUPPORTED_SUFFIXES:
+        raise DocumentError(
+            f"unsupported file type {suffix or '(none)'}; use {', '.join(SUPPORTED_SUFFIXES)}"
+        )
+    try:
+        text, metadata = _read_as(path, suffix)
+    except DocumentError:
+        raise
+    except Exception as exc:
+        # A parser failing in a way its reader does not know must cost this file, not the run.
+        logger.warning("unexpected error reading %s", path, exc_info=True)
+        message = " ".join(str(exc).split())[:200]
+        raise DocumentError(
+            f"unexpected error reading the file: {type(exc).__name__}: {message}",
+            hint="please report it; the traceback is logged (DATA_DIR/lodestar.log)",
+        ) from exc
     if not text.strip() or not re.search(r"\w", PAGE_MARKER_RE.sub("", text)):
         raise DocumentError("file has no text content")
     metadata.setdefault("title", _title_from(text, path))
@@ -52,20 +70,33 @@ def load_document(path: Path, *, doc_id: str, relpath: str, max_bytes: int) -> D
     return Document(text=text, doc_id=doc_id, metadata=metadata)
 
 
-def _read_text(path: Path, *, markdown: bool) -> tuple[str, dict[str, Any]]:
-    raw = path.read_bytes()
-    if b"\x00" in raw[:8192]:
-        raise DocumentError("binary content in a text file (NUL bytes); is the extension right?")
+def _read_as(path: Path, suffix: str) -> tuple[str, dict[str, Any]]:
+    if suffix in PDF_SUFFIXES:
+        return _read_pdf(path)
+    if suffix in WORD_SUFFIXES:
+        text, metadata = read_word(path)
+        return clean_text(text, detect_headings=False), metadata
+    if suffix in HTML_SUFFIXES:
+        text, metadata = read_web_page(_read_bytes(path))
+        return clean_text(text, detect_headings=False), metadata
+    return _read_text(path, markdown=suffix != ".txt")
+
+
+def _read_bytes(path: Path) -> bytes:
     try:
-        text = raw.decode("utf-8-sig")
-    except UnicodeDecodeError as exc:
-        raise DocumentError(
-            f"not valid UTF-8 (byte 0x{raw[exc.start]:02x} at offset {exc.start})",
-            hint="re-save the file as UTF-8",
-        ) from exc
+        return path.read_bytes()
+    except OSError as exc:
+        raise DocumentError(f"cannot read file: {exc.strerror or exc}") from exc
+
+
+def _read_text(path: Path, *, markdown: bool) -> tuple[str, dict[str, Any]]:
+    text, encoding = decode_text(_read_bytes(path))
     metadata: dict[str, Any] = {}
     if markdown:
         text, metadata = _split_front_matter(text)
+    if encoding != UTF8:
+        # Only for files that are not UTF-8, so every UTF-8 document keeps its hash.
+        metadata["encoding"] = encoding
     return clean_text(text, detect_headings=not markdown), metadata
 
 

@@ -8,7 +8,6 @@ run killed at any point is repaired by the next one.
 
 from __future__ import annotations
 
-import os
 import shutil
 import time
 from collections.abc import Callable, Iterable, Iterator, Sequence
@@ -24,6 +23,7 @@ from llama_index.core.storage.docstore import SimpleDocumentStore
 from pydantic import ConfigDict
 
 from ingest.chunking import SectionChunker
+from ingest.discovery import SkippedPath, find_source_files, resolve_inside
 from ingest.loaders import load_document
 from lodestar.errors import DocumentError, IndexOwnedError, IngestLockedError, LodestarError
 from lodestar.keyword_index import refresh_keyword_index
@@ -52,6 +52,14 @@ class FileFailure:
 
 
 @dataclass
+class FileNote:
+    """A file that was ingested with something its owner should know (e.g. its encoding)."""
+
+    path: str
+    note: str
+
+
+@dataclass
 class IngestReport:
     """What one `ingest` run did."""
 
@@ -63,6 +71,9 @@ class IngestReport:
     chunks_embedded: int = 0
     seconds: float = 0.0
     failed: list[FileFailure] = field(default_factory=list)
+    skipped: list[SkippedPath] = field(default_factory=list)  # links not followed
+    # files (re)ingested in this run that were not UTF-8, with the encoding they were read in
+    decoded: list[FileNote] = field(default_factory=list)
     sources: list[str] = field(default_factory=list)
     keyword_index_rebuilt: bool = False
     reset: bool = False  # the store had lost what this data dir ingested: all re-embedded
@@ -157,8 +168,10 @@ def ingest_paths(
                 chunking=chunking_id(services),
             )
         reset = _claim_collection(services, manifest)
-        batches = _plan_batches(paths, manifest, services.settings.ingest.extensions)
-        report = IngestReport(sources=[batch.record.name for batch in batches], reset=reset)
+        batches, skipped = _plan_batches(paths, manifest, services.settings.ingest.extensions)
+        report = IngestReport(
+            sources=[batch.record.name for batch in batches], reset=reset, skipped=skipped
+        )
         if on_progress:
             on_progress("files", 0, sum(len(batch.files) for batch in batches))
         for batch in batches:
@@ -246,38 +259,41 @@ def _drop_index(services: Services) -> None:
 
 def _plan_batches(
     paths: Sequence[Path], manifest: IndexManifest, extensions: Iterable[str]
-) -> list[_SourceBatch]:
-    suffixes = {ext.lower() for ext in extensions}
+) -> tuple[list[_SourceBatch], list[SkippedPath]]:
     batches: dict[str, _SourceBatch] = {}
+    skipped: list[SkippedPath] = []
     for raw in paths:
         path = raw.expanduser()
         if path.is_dir():
             record = manifest.source_for(path)
-            files = sorted(_walk(path, suffixes))
-            batches[record.name] = _SourceBatch(record, path.resolve(), files, delete_missing=True)
-        elif path.is_file():
+            found = find_source_files(path, extensions)
+            skipped.extend(found.skipped)
+            batches[record.name] = _SourceBatch(
+                record, path.resolve(), found.files, delete_missing=True
+            )
+        elif path.is_file() or path.is_symlink():
+            root = path.parent.resolve()
+            real = resolve_inside(path, root)
+            if isinstance(real, SkippedPath):
+                skipped.append(real)
+                continue
             record = manifest.source_for(path.parent)
             batch = batches.setdefault(
-                record.name, _SourceBatch(record, path.parent.resolve(), [], delete_missing=False)
+                record.name, _SourceBatch(record, root, [], delete_missing=False)
             )
-            if path.resolve() not in {f.resolve() for f in batch.files}:
-                batch.files.append(path)
+            if real not in batch.files:
+                batch.files.append(real)
         else:
             raise LodestarError(f"no such file or folder: {path}")
-    return list(batches.values())
-
-
-def _walk(root: Path, suffixes: set[str]) -> Iterable[Path]:
-    for dirpath, dirnames, filenames in os.walk(root):
-        dirnames[:] = sorted(d for d in dirnames if not d.startswith("."))
-        for name in filenames:
-            if not name.startswith(".") and Path(name).suffix.lower() in suffixes:
-                yield Path(dirpath) / name
+    return list(batches.values()), skipped
 
 
 def load_source_document(file: Path, root: Path, source_name: str, max_bytes: int) -> Document:
-    """Load one file of a source as ingest stores it: id `<source>/<path>`, metadata not embedded."""
-    relpath = file.resolve().relative_to(root).as_posix()
+    """Load one file of a source as ingest stores it: id `<source>/<path>`, metadata not embedded.
+
+    `file` is a real path inside the resolved folder `root` (as find_source_files gives them).
+    """
+    relpath = file.relative_to(root).as_posix()
     doc_id = f"{source_name}/{relpath}"
     doc = load_document(file, doc_id=doc_id, relpath=relpath, max_bytes=max_bytes)
     doc.metadata.update(source=doc_id, source_name=source_name)
@@ -303,13 +319,13 @@ def _ingest_source(
     documents: list[Document] = []
     max_bytes = int(settings.ingest.max_file_mb * 1_000_000)
     for file in batch.files:
-        relpath = file.resolve().relative_to(batch.root).as_posix()
+        relpath = file.relative_to(batch.root).as_posix()
         doc_id = f"{batch.record.name}/{relpath}"
         report.files_seen += 1
         try:
             doc = load_source_document(file, batch.root, batch.record.name, max_bytes)
         except DocumentError as exc:
-            report.failed.append(FileFailure(str(file), str(exc)))
+            report.failed.append(FileFailure(str(file), exc.one_line()))
             # Keep what the index already has for this file: a bad edit must not delete it.
             kept = docstore.get_document(doc_id, raise_error=False) if doc_id in previous else None
             if isinstance(kept, Document):
@@ -322,6 +338,9 @@ def _ingest_source(
                 report.updated += 1
             else:
                 report.unchanged += 1
+            if "encoding" in doc.metadata and previous.get(doc_id) != doc.hash:
+                note = f"read as {doc.metadata['encoding']} (not UTF-8)"
+                report.decoded.append(FileNote(str(file), note))
         if on_progress:
             on_progress("files", 1, None)
     stale = set(previous) - {doc.doc_id for doc in documents} if batch.delete_missing else set()

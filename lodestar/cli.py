@@ -13,11 +13,13 @@ from typing import Annotated, Any
 
 import typer
 from rich.console import Console
+from rich.markup import escape
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
 from lodestar.errors import LodestarError
 from lodestar.evaluation.cli import eval_app
+from lodestar.logs import configure_logging
 from lodestar.settings import Settings, get_settings
 
 app = typer.Typer(
@@ -46,10 +48,13 @@ KnowledgeDirOpt = Annotated[
 
 def _settings(data_dir: Path | None, knowledge_dir: Path | None) -> Settings:
     try:
-        return get_settings().with_dirs(data_dir, knowledge_dir)
+        settings = get_settings().with_dirs(data_dir, knowledge_dir)
     except Exception as exc:  # pydantic ValidationError from bad LODESTAR_* values
         err.print(f"[red]error:[/red] invalid settings: {exc}")
         raise typer.Exit(2) from exc
+    # Every command starts here: from now on library warnings go to the data dir's log.
+    configure_logging(settings.data_dir)
+    return settings
 
 
 @contextmanager
@@ -125,11 +130,15 @@ def ingest(
 
             report = ingest_paths(targets, services, rebuild=rebuild, on_progress=on_progress)
     for failure in report.failed:
-        err.print(f"[red]failed:[/red] {failure.path}: {failure.reason}")
+        err.print(f"[red]failed:[/red] {escape(failure.path)}: {escape(failure.reason)}")
+    for skipped in report.skipped:
+        err.print(f"[yellow]skipped:[/yellow] {escape(skipped.path)}: {escape(skipped.reason)}")
+    for note in report.decoded:
+        out.print(f"ingested: {escape(note.path)}: {escape(note.note)}")
     out.print(
         f"Ingested {', '.join(report.sources) or 'nothing'}: {report.files_seen} files seen, "
         f"{report.added} added, {report.updated} updated, {report.unchanged} unchanged, "
-        f"{report.removed} removed, {len(report.failed)} failed; "
+        f"{report.removed} removed, {len(report.failed)} failed, {len(report.skipped)} skipped; "
         f"{report.chunks_embedded} chunks embedded in {report.seconds:.1f}s"
     )
     if not report.ok:

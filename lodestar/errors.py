@@ -16,6 +16,11 @@ class LodestarError(Exception):
     def __str__(self) -> str:
         return f"{self.message}\n  hint: {self.hint}" if self.hint else self.message
 
+    def one_line(self) -> str:
+        """Message and hint on one line, whitespace squeezed: for a line per problem in a list."""
+        text = f"{self.message} (hint: {self.hint})" if self.hint else self.message
+        return " ".join(text.split())
+
 
 class ConfigurationError(LodestarError):
     """Settings that cannot work together, or a missing optional dependency."""

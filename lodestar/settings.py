@@ -84,8 +84,9 @@ class IngestSettings(BaseModel):
         "steps of 32 documents wasted 9.7% of the embedding work on padding, 128 wasted 3.2%.",
     )
     extensions: list[str] = Field(
-        default_factory=lambda: [".md", ".markdown", ".txt", ".pdf"],
-        description="File extensions picked up when a folder is ingested.",
+        default_factory=lambda: [".md", ".markdown", ".txt", ".pdf", ".docx", ".html", ".htm"],
+        description="File extensions picked up when a folder is ingested (ingest/loaders.py reads "
+        "each of these).",
     )
 
 

@@ -22,9 +22,13 @@ ALL = "All"
 
 def build_services(settings: Settings | None = None) -> Services:
     """The app's services: the configured embedder, index and LLM (built lazily)."""
+    from lodestar.logs import configure_logging
     from lodestar.services import Services
 
-    return Services(settings or get_settings())
+    settings = settings or get_settings()
+    # Once per server process (app.py caches the services): library warnings go to the log.
+    configure_logging(settings.data_dir)
+    return Services(settings)
 
 
 def backend_label(settings: Settings) -> str:

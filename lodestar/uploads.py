@@ -16,14 +16,14 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from ingest.loaders import load_document
+from ingest.loaders import SUPPORTED_SUFFIXES, load_document
 from lodestar.errors import DocumentError
 
 if TYPE_CHECKING:
     from ingest.pipeline import ProgressCallback
     from lodestar.services import Services
 
-UPLOAD_SUFFIXES = (".md", ".txt", ".pdf")
+UPLOAD_SUFFIXES = SUPPORTED_SUFFIXES  # app.py's file_uploader lists the same
 _UNSAFE = re.compile(r"[^A-Za-z0-9._ -]+")
 
 
@@ -112,7 +112,7 @@ def _save(
     try:
         with os.fdopen(fd, "wb") as handle:
             handle.write(content)
-        load_document(staged, doc_id="upload-check", relpath=clean, max_bytes=max_bytes)
+        doc = load_document(staged, doc_id="upload-check", relpath=clean, max_bytes=max_bytes)
         os.replace(staged, target)
     except DocumentError as exc:
         result.detail = exc.message
@@ -120,4 +120,6 @@ def _save(
     finally:
         staged.unlink(missing_ok=True)
     result.status = "updated" if existed else "added"
+    if "encoding" in doc.metadata:
+        result.detail = f"read as {doc.metadata['encoding']} (not UTF-8)"
     return result

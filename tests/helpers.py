@@ -139,3 +139,70 @@ class QueuedLLM:
         llm._replies.extend(replies)
         llm._judge = judge
         return llm
+
+
+def make_docx(blocks: list[tuple[str, Any]], title: str = "", path: Path | None = None) -> bytes:
+    """A real .docx written with python-docx: ("title"|"h1".."h3"|"p"|"bullet", text) or
+    ("table", rows)."""
+    import io
+
+    import docx
+
+    document = docx.Document()
+    if title:
+        document.core_properties.title = title
+    for kind, value in blocks:
+        if kind == "title":
+            document.add_heading(value, level=0)
+        elif kind.startswith("h"):
+            document.add_heading(value, level=int(kind[1:]))
+        elif kind == "bullet":
+            document.add_paragraph(value, style="List Bullet")
+        elif kind == "table":
+            table = document.add_table(rows=len(value), cols=len(value[0]))
+            for i, row in enumerate(value):
+                for j, cell in enumerate(row):
+                    table.cell(i, j).text = cell
+        else:
+            document.add_paragraph(value)
+    buffer = io.BytesIO()
+    document.save(buffer)
+    return buffer.getvalue()
+
+
+SAVED_PAGE = """<!DOCTYPE html>
+<html lang="en"><head><meta charset="utf-8">
+<title>Onboarding new leads - Engineering - Confluence</title>
+<link rel="stylesheet" href="styles.css"><style>body {{ font-family: sans-serif }}</style>
+<script>window.dataLayer = [{{"event": "pageview", "tracking": "TRACKING-ID-123"}}];</script>
+</head><body>
+<a class="skip-link" href="#main">Skip to content</a>
+<header class="site-header"><a href="/">ACME Wiki</a>
+  <nav aria-label="Primary"><ul><li><a href="/spaces">Spaces</a></li><li><a href="/people">People</a>
+  </li></ul></nav></header>
+<div id="cookie-consent" class="banner">We use cookies to improve your experience.
+  <button>Accept all cookies</button></div>
+<div class="layout has-sidebar">
+  <aside class="page-tree"><ul><li>Space home</li><li>Sibling page</li></ul></aside>
+  <main id="main"><article>
+    <header><h1>{title}</h1><p class="byline">Last edited by Ann</p></header>
+    <div class="breadcrumbs">Engineering / Leads / Onboarding</div>
+    <p>{body}</p>
+    <h2>First week</h2>
+    <ul><li>Meet every report one to one</li><li>Read the team charter</li></ul>
+    <h2>Who to ask</h2>
+    <table><tr><th>Topic</th><th>Contact</th></tr><tr><td>Hiring</td><td>Priya</td></tr></table>
+    <div class="social-share">Share on LinkedIn</div>
+  </article></main>
+</div>
+<footer><p>&copy; 2026 ACME Corp. Privacy policy. Terms of use.</p></footer>
+<script src="analytics.js"></script><noscript>Enable JavaScript for the full site</noscript>
+</body></html>
+"""
+
+
+def saved_page(
+    title: str = "Onboarding new leads", body: str = "Pair a new lead with a buddy."
+) -> str:
+    """A web page as a browser saves it (or a wiki exports it): content inside site furniture."""
+    return SAVED_PAGE.format(title=title, body=body)

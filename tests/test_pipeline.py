@@ -9,7 +9,7 @@ from typing import Any
 
 import pytest
 from filelock import FileLock
-from helpers import make_pdf, write
+from helpers import make_docx, make_pdf, saved_page, write
 
 from ingest.pipeline import ingest_paths
 from lodestar.errors import IndexMismatchError, IngestLockedError
@@ -106,14 +106,16 @@ def test_bad_files_are_reported_and_the_rest_ingested(
     write(corpus / "broken.pdf", b"%PDF-1.4 garbage")
     write(corpus / "empty.md", b"")
     write(corpus / "binary.txt", bytes(range(256)) * 8)
-    write(corpus / "latin1.txt", "na\u00efve".encode("latin-1"))
+    write(corpus / "undecidable.txt", bytes(range(1, 256)) * 4)
     write(corpus / "huge.md", "big " * 5000)
     write(corpus / "good.pdf", make_pdf(["Onboarding takes two weeks."]))
     report = ingest_paths([corpus], services)
     reasons = {Path(f.path).name: f.reason for f in report.failed}
-    assert set(reasons) == {"broken.pdf", "empty.md", "binary.txt", "latin1.txt", "huge.md"}
+    assert set(reasons) == {"broken.pdf", "empty.md", "binary.txt", "undecidable.txt", "huge.md"}
     assert "corrupt" in reasons["broken.pdf"]
     assert "over the" in reasons["huge.md"]
+    assert "encoding cannot be told" in reasons["undecidable.txt"]
+    assert all("\n" not in reason for reason in reasons.values()), "one line per problem"
     assert report.added == 4
     assert {doc for doc, _ in index_snapshot(services).values()} == {
         "kb/mentoring.md",
@@ -226,3 +228,108 @@ def test_ingest_and_retrieve_with_the_network_off(
     passages = retrieve_passages("How much are team leads paid?", services, k=2)
     assert "$172,150" in passages[0].text
     assert network_guard == [], f"ingestion tried to reach the network: {network_guard}"
+
+
+def test_links_never_stop_an_ingest(
+    tmp_path: Path, corpus: Path, make_services: Callable[..., Services]
+) -> None:
+    """Aliases are one document; links out of the folder, loops and dead links are skipped."""
+    outside = write(tmp_path / "private" / "secret.md", guide("Secret", "The vault code is 4711."))
+    (corpus / "alias.md").symlink_to("mentoring.md")
+    (corpus / "notes" / "hiring-again.md").symlink_to("../hiring.md")
+    (corpus / "secret.md").symlink_to(outside)
+    (corpus / "private").symlink_to(outside.parent)
+    (corpus / "notes" / "up").symlink_to("..")
+    (corpus / "loop.md").symlink_to("loop.md")
+    (corpus / "dead.md").symlink_to("nowhere.md")
+    services = make_services()
+    report = ingest_paths([corpus], services)
+    assert report.failed == []
+    assert report.added == 3
+    assert {doc for doc, _ in index_snapshot(services).values()} == {
+        "kb/mentoring.md",
+        "kb/hiring.md",
+        "kb/notes/pay.txt",
+    }
+    skipped = {Path(s.path).name: s.reason for s in report.skipped}
+    assert set(skipped) == {"secret.md", "private", "up", "loop.md", "dead.md"}
+    assert "outside the source folder" in skipped["secret.md"]
+    assert "outside the source folder" in skipped["private"]
+    assert "parent folder" in skipped["up"]
+    assert "link loop" in skipped["loop.md"]
+    assert "broken link" in skipped["dead.md"]
+    assert not any("4711" in text for _, text in index_snapshot(services).values())
+
+    again = ingest_paths([corpus], services)
+    assert (again.unchanged, again.chunks_embedded, len(again.skipped)) == (3, 0, 5)
+
+
+def test_a_file_named_through_a_link_is_its_real_file(
+    tmp_path: Path, corpus: Path, make_services: Callable[..., Services]
+) -> None:
+    services = make_services()
+    ingest_paths([corpus], services)
+    (corpus / "alias.md").symlink_to("hiring.md")
+    (corpus / "shadow.md").symlink_to("/etc/shadow")
+    report = ingest_paths([corpus / "alias.md", corpus / "shadow.md"], services)
+    assert (report.files_seen, report.unchanged, report.chunks_embedded) == (1, 1, 0)
+    assert [Path(s.path).name for s in report.skipped] == ["shadow.md"]
+
+
+def test_a_legacy_encoded_text_is_read_and_reported(
+    corpus: Path, make_services: Callable[..., Services]
+) -> None:
+    write(
+        corpus / "cafe.txt",
+        "Caf\u00e9 etiquette\n\nNew leads meet their mentor in the caf\u00e9 on Fridays \u2013 "
+        "na\u00efve questions welcome.\n".encode("cp1252"),
+    )
+    services = make_services()
+    report = ingest_paths([corpus], services)
+    assert report.failed == []
+    assert [(Path(n.path).name, n.note) for n in report.decoded] == [
+        ("cafe.txt", "read as cp1252 (not UTF-8)")
+    ]
+    texts = [text for doc, text in index_snapshot(services).values() if doc == "kb/cafe.txt"]
+    assert any("caf\u00e9 on Fridays \u2013 na\u00efve" in text for text in texts)
+    assert ingest_paths([corpus], services).decoded == [], "only new or changed files are noted"
+
+
+def test_word_and_web_pages_are_ingested_and_found(
+    corpus: Path, make_services: Callable[..., Services]
+) -> None:
+    write(
+        corpus / "handbook.docx",
+        make_docx(
+            [
+                ("title", "Incident handbook"),
+                ("h1", "Escalations"),
+                ("p", "Production incidents page the on-call lead within five minutes."),
+                ("table", [["Severity", "Response"], ["SEV1", "Within five minutes"]]),
+            ]
+        ),
+    )
+    write(
+        corpus / "wiki" / "onboarding.html",
+        saved_page(body="Every new lead shadows a staff engineer for two sprints."),
+    )
+    write(corpus / "corrupt.docx", b"PK\x03\x04" + bytes(100))
+    write(
+        corpus / "markup.html", b"<html><head><script>track()</script></head><body></body></html>"
+    )
+    services = make_services()
+    report = ingest_paths([corpus], services)
+    assert sorted(Path(f.path).name for f in report.failed) == ["corrupt.docx", "markup.html"]
+    assert report.added == 5
+    snapshot = index_snapshot(services)
+    wiki = " ".join(text for doc, text in snapshot.values() if doc == "kb/wiki/onboarding.html")
+    assert "shadows a staff engineer" in wiki
+    assert "cookies" not in wiki
+    assert "Privacy policy" not in wiki
+    passages = retrieve_passages("Who do new leads shadow, and for how long?", services, k=2)
+    assert passages[0].source == "kb/wiki/onboarding.html"
+    assert passages[0].title == "Onboarding new leads"
+    passages = retrieve_passages("How fast must the on-call lead respond to a SEV1?", services, k=2)
+    assert passages[0].source == "kb/handbook.docx"
+    assert (passages[0].title, passages[0].heading) == ("Incident handbook", "Escalations")
+    assert ingest_paths([corpus], services).chunks_embedded == 0
