@@ -209,7 +209,7 @@ class AnswerSettings(BaseModel):
         "--method context`).",
     )
     answerable_threshold: float = Field(
-        0.5,
+        0.53,
         ge=0.0,
         le=1.0,
         description='P(yes) to "do these passages answer the question?" below which the '

@@ -46,14 +46,20 @@ def balanced_accuracy(pairs: Sequence[tuple[bool, bool]]) -> float:
     return (sum(yes) / max(1, len(yes)) + sum(no) / max(1, len(no))) / 2
 
 
-def choose_threshold(scores: Sequence[float], labels: Sequence[bool]) -> float:
-    """The P(yes) bar with the best accuracy on these items (ties: best balanced accuracy, then
-    the middle of the tied run of bars, which is the least sensitive choice)."""
+def choose_threshold(
+    scores: Sequence[float], labels: Sequence[bool], false_no_cost: float = 1.0
+) -> float:
+    """The P(yes) bar with the fewest errors on these items, a "no" to a positive item counting
+    `false_no_cost` times (ties: best balanced accuracy, or with a cost above 1 the fewest
+    wrong "no"s, then the middle of the tied run of bars, the least sensitive choice)."""
     grid = [step / 100 for step in range(1, 100)]
 
     def quality(bar: float) -> tuple[float, float]:
         pairs = [(lab, s >= bar) for s, lab in zip(scores, labels, strict=True)]
-        return accuracy_kappa(pairs)[0], balanced_accuracy(pairs)
+        cost = sum(false_no_cost if lab else 1.0 for lab, said in pairs if lab != said)
+        if false_no_cost > 1:
+            return -cost, -sum(lab and not said for lab, said in pairs)
+        return -cost, balanced_accuracy(pairs)
 
     best = max(quality(bar) for bar in grid)
     tied = [bar for bar in grid if quality(bar) == best]
@@ -70,6 +76,7 @@ class CalibrationReport:
     scores: list[Score]
     seconds: float
     threshold: float | None = None
+    false_no_cost: float = 1.0
     per_kind: dict[str, list[int]] = field(init=False)
 
     def __post_init__(self) -> None:
@@ -79,7 +86,7 @@ class CalibrationReport:
             dev = [pair for pair, item in zip(dev, self.items, strict=True) if item.split == "dev"]
             if dev:
                 self.threshold = choose_threshold(
-                    [float(s) for s, _ in dev], [lab for _, lab in dev]
+                    [float(s) for s, _ in dev], [lab for _, lab in dev], self.false_no_cost
                 )
         self.per_kind = {}
         for item, verdict in self.verdicts:
@@ -145,6 +152,7 @@ class CalibrationReport:
             "method": self.method,
             "threshold": self.threshold,
             "threshold_chosen_on": "dev" if self.threshold is not None else None,
+            "false_no_cost": self.false_no_cost,
             "items": len(self.items),
             "splits": self.split_figures(),
             "accuracy_all": round(self.accuracy, 4),
@@ -239,6 +247,7 @@ def calibrate(
     judge: str,
     method: str,
     threshold: float | None = None,
+    false_no_cost: float = 1.0,
     on_step: Callable[[str], None] = lambda _: None,
 ) -> CalibrationReport:
     """Score every item; a scored judge's threshold is chosen on the dev half unless given."""
@@ -254,4 +263,5 @@ def calibrate(
         scores=scores,
         seconds=time.perf_counter() - started,
         threshold=threshold,
+        false_no_cost=false_no_cost,
     )

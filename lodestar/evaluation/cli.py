@@ -203,6 +203,9 @@ def _calibrate_answerability(settings: Settings, limit: int | None) -> None:
             lambda item: engine.answerable_probability(by_id[item.id].question),
             judge=services.llm_id,
             method="answerability",
+            # Refusing an answerable question costs twice a wrong "yes": an answered question
+            # still has every statement verified, a refused one has no second chance.
+            false_no_cost=2.0,
             on_step=steps.step,
         )
     _print_calibration(settings, report, "answerability")

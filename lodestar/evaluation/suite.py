@@ -176,6 +176,7 @@ class SuiteRun:
             "llm_context_recall": _mean(c.llm_context_recall for c in answerable),
             "llm_context_precision": _mean(c.llm_context_precision for c in answerable),
             "errors": float(sum(c.error is not None for c in self.cases)),
+            "judge_test_accuracy": (self.calibration or {}).get("accuracy"),
         }
 
     def mode_aggregates(self) -> dict[str, dict[str, float | None]]:
