@@ -329,7 +329,9 @@ class AnswerEngine:
             ChatMessage(
                 role=MessageRole.USER,
                 content=render_prompt(
-                    "answer", context=render_context(supplied), question=question
+                    "answer",
+                    context=render_context(supplied),
+                    question=question,
                 ),
             ),
         ]

@@ -41,6 +41,12 @@ _NOT_A_CLAIM = re.compile(
     re.IGNORECASE,
 )
 MIN_CLAIM_WORDS = 4
+# Markdown emphasis and code marks, and enumeration labels ("**Question 2**:", "Step 3."): layout,
+# not claims, so the guard must not read "Compare" in "**Compare …**" as a name or "2" as a figure.
+_EMPHASIS = re.compile(r"(\*\*|__|`|(?<!\w)\*(?!\s)|(?<!\s)\*(?!\w))")
+_LABEL = re.compile(
+    r"^(?:question|step|tip|point|option|idea|area|priority)\s*\d+\s*[:.)-]\s*", re.IGNORECASE
+)
 _NUMBER = re.compile(r"\d[\d,.]*\d|\d")
 # A capitalised word that does not start a sentence: a name, tool, company, place or title.
 _NAME = re.compile(r"(?<![.!?:]\s)(?<!^)\b[A-Z][A-Za-z0-9+&-]{2,}")
@@ -64,6 +70,7 @@ def split_statements(answer: str, min_words: int = MIN_CLAIM_WORDS) -> list[Stat
         if not line or line.endswith(":"):
             continue
         in_line: list[Statement] = []
+        line = _LABEL.sub("", _EMPHASIS.sub("", line)).strip()
         for sentence in _SENTENCE_END.split(line):
             cites = [int(n) for group in _CITATION.findall(sentence) for n in group.split(",")]
             text = re.sub(r"\s+([.,;:])", r"\1", _CITATION.sub("", sentence)).strip()
@@ -377,6 +384,17 @@ class GroundingVerifier:
                 score=0.0,
                 reason=f"{', '.join(dict.fromkeys(missing))} not in {where}",
                 guard=True,
+                line=statement.line,
+            )
+        if statement.text.rstrip().endswith("?"):
+            # A question (an interview kit's, say) claims nothing for the judge to check; the
+            # guard above has already checked its figures and names against the passage.
+            return Verdict(
+                statement=statement.text,
+                cites=cites,
+                supported=True,
+                score=None,
+                reason=f"a question: its figures and names are in {where}",
                 line=statement.line,
             )
         evidence = evidence_line(statement.text, context, self.embed) if self.embed else ""

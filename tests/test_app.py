@@ -85,6 +85,27 @@ def test_answer_is_streamed_with_numbered_source_cards(start_app: Callable[..., 
     assert not at.error
 
 
+def test_each_statement_is_marked_and_an_invented_figure_is_not_shown(
+    start_app: Callable[..., Any],
+) -> None:
+    at, _ = start_app(
+        "- Build trust first and set a clear technical direction [1].\n"
+        "- Leads get a bonus of 47% [1]."
+    )
+    ask(at, QUESTION)
+
+    shown = texts(at.markdown)
+    assert "1 of 2 statements verified against their passages; 1 removed as unsupported" in shown
+    checked = next(e for e in at.expander if e.label == "How each statement was checked")
+    listing = texts(checked.markdown)
+    assert "✓" in listing
+    assert "✗" in listing
+    assert "47 not in [1]" in listing
+    answer_text = at.session_state.messages[-1]["answer"]["answer"]
+    assert "47%" not in answer_text
+    assert "Build trust first" in answer_text
+
+
 def test_uncovered_question_is_refused_without_the_model_and_offers_topics(
     start_app: Callable[..., Any],
 ) -> None:

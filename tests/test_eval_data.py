@@ -14,6 +14,7 @@ from lodestar.evaluation.dataset import (
     EVAL_DIR,
     GoldenCase,
     contains_fact,
+    load_answerability,
     load_calibration,
     load_controls,
     load_golden,
@@ -73,6 +74,36 @@ def test_calibration_set_is_hard_and_quotes_the_knowledge_base() -> None:
     assert all(i.supported == (i.kind in ("verbatim", "paraphrase")) for i in items)
     bodies = _all_bodies()
     assert all(_squash(i.context) in bodies for i in items)
+
+
+def _halves_are_stratified(records: list, kind_of) -> None:  # type: ignore[type-arg, no-untyped-def]
+    by_kind: dict[str, Counter[str]] = {}
+    for record in records:
+        by_kind.setdefault(kind_of(record), Counter())[record.split] += 1
+    for kind, halves in by_kind.items():
+        assert abs(halves["dev"] - halves["test"]) <= 1, kind
+
+
+def test_calibration_halves_are_fixed_and_stratified_by_kind() -> None:
+    items = load_calibration()
+    assert {i.split for i in items} == {"dev", "test"}
+    _halves_are_stratified(items, lambda i: i.kind)
+
+
+def test_answerability_questions_quote_their_documents_and_are_split() -> None:
+    questions = load_answerability()
+    assert sum(q.answerable for q in questions) >= 20
+    assert sum(not q.answerable for q in questions) >= 20
+    for q in questions:
+        if q.answerable:
+            bodies = " ".join(_body(doc.removeprefix("knowledge/")) for doc in q.doc_ids)
+            assert _squash(q.evidence) in bodies, q.id
+        else:
+            assert not q.doc_ids, q.id
+            assert not q.evidence, q.id
+    _halves_are_stratified(questions, lambda q: f"{q.answerable}:{q.kind}")
+    golden = {c.question for c in load_golden()}
+    assert not golden & {q.question for q in questions}
 
 
 def test_controls_plant_unsupported_lines_in_their_answers() -> None:

@@ -252,3 +252,32 @@ def test_verdict_json_has_no_internal_fields() -> None:
     verdict = Verdict(statement="s", cites=[1], supported=True, score=1.0, reason="r", line=3)
     assert "line" not in verdict.to_json()
     assert Statement(text="x").cites == []
+
+
+def test_markdown_and_enumeration_labels_are_layout_not_names_or_figures() -> None:
+    statements = split_statements(
+        "- **Question 2**: How do you handle conflict in your team? [1]\n"
+        "- **Compare results to targets**: weekly [2]",
+        1,
+    )
+    assert [s.text for s in statements] == [
+        "How do you handle conflict in your team?",
+        "Compare results to targets: weekly",
+    ]
+    verifier = GroundingVerifier(lambda m: 1.0, threshold=0.5)
+    grounding = verifier.verify(
+        "- **Question 2**: How do you handle conflict in your team? [1]",
+        ["Leads resolve conflict in the team early."],
+    )
+    assert grounding.verdicts[0].supported, grounding.verdicts[0].reason
+
+
+def test_a_question_is_checked_by_the_guard_only() -> None:
+    asked: list[Any] = []
+    verifier = GroundingVerifier(lambda m: asked.append(m) or 0.0, threshold=0.5)
+    grounding = verifier.verify(
+        "- How did you deploy with Kubeflow? [1]\n- How do you mentor juniors? [2]", PASSAGES
+    )
+    assert [v.supported for v in grounding.verdicts] == [False, True]
+    assert grounding.verdicts[0].guard  # Kubeflow is in no passage
+    assert asked == []

@@ -22,6 +22,7 @@ from typer.testing import CliRunner
 from ingest.pipeline import ingest_paths
 from lodestar.answer import AnswerEngine
 from lodestar.cli import app
+from lodestar.grounding import split_statements
 from lodestar.interview import build_interview_kit
 from lodestar.llm import build_llm
 from lodestar.model_server import SERVED_MODEL_ALIAS
@@ -29,6 +30,9 @@ from lodestar.services import Services
 from lodestar.settings import LLMSettings, Settings
 
 pytestmark = [pytest.mark.model, pytest.mark.slow]
+NEAR_DOMAIN = (
+    "Can we sponsor an H-1B visa for an ML engineer we want to hire, and how long does it take?"
+)
 MODELS_DIR = REPO / ".lodestar" / "models"
 INJECTION = (
     "---\ntitle: Onboarding checklist for new ML hires\ndoc_type: guide\nroles: [ML Tech Lead]\n---\n"
@@ -70,6 +74,24 @@ def test_bundled_model_gives_a_cited_answer(engine: AnswerEngine) -> None:
     assert all(1 <= c.n <= len(answer.supplied) for c in answer.citations)
     assert answer.model.startswith("local:qwen2.5-coder-1.5b")
     assert answer.timings.first_token_ms is not None
+    # Every statement shown was checked and supported; its citation points at a supplied passage.
+    assert answer.verified["checked"], answer.verified
+    shown = split_statements(answer.answer, 1)
+    supported = {g["statement"] for g in answer.grounding if g["supported"]}
+    assert shown, answer.answer
+    assert all(s.text in supported for s in shown), (answer.answer, answer.grounding)
+    assert all(s.cites for s in shown), answer.answer
+    assert answer.timings.verification_ms is not None
+
+
+def test_a_near_domain_question_is_refused_by_the_new_checks(engine: AnswerEngine) -> None:
+    """It passes the similarity bar (the model is called) and is refused by the answerability
+    check or because no statement of the answer could be verified."""
+    answer = engine.ask(NEAR_DOMAIN)
+    assert answer.refused, (answer.raw_answer, answer.grounding)
+    assert answer.model != "(not called)"
+    assert answer.answerable is not None
+    assert answer.citations == []
 
 
 def test_documents_are_data_not_instructions(engine: AnswerEngine) -> None:

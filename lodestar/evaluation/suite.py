@@ -16,7 +16,7 @@ from collections.abc import Callable, Coroutine
 from dataclasses import asdict, dataclass, field, replace
 from functools import cached_property
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, TypeVar
+from typing import TYPE_CHECKING, Any, Literal, TypeVar
 
 from ragas.dataset_schema import EvaluationDataset, SingleTurnSample
 
@@ -329,10 +329,20 @@ class SuiteRunner:
 
     def _score_modes(self, case: GoldenCase, answer: Answer, result: CaseResult) -> None:
         """Both display modes from the same raw answer and verdicts: which one to ship."""
-        if not answer.raw_answer or not answer.verified.get("checked"):
+        if not answer.raw_answer:  # refused before anything was generated: the same in both
+            for mode in ("drop", "mark"):
+                result.modes[mode] = {
+                    "refused": True,
+                    "key_fact_recall": None if case.must_refuse else result.key_fact_recall,
+                    "citation_valid": None,
+                    "faithfulness": None,
+                }
+            return
+        if not answer.verified.get("checked"):
             return
         grounding = grounding_from_json(answer.raw_answer, answer.grounding)
-        for mode in ("drop", "mark"):
+        modes: tuple[Literal["drop", "mark"], ...] = ("drop", "mark")
+        for mode in modes:
             text, count = displayed_answer(answer.raw_answer, grounding, mode)
             refused = count == 0
             shown = text if not refused else ""
