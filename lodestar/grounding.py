@@ -48,6 +48,26 @@ _LABEL = re.compile(
     r"^(?:question|step|tip|point|option|idea|area|priority)\s*\d+\s*[:.)-]\s*", re.IGNORECASE
 )
 _NUMBER = re.compile(r"\d[\d,.]*\d|\d")
+_NUMBER_WORDS = {
+    word: str(value)
+    for value, word in enumerate(
+        [
+            "two",
+            "three",
+            "four",
+            "five",
+            "six",
+            "seven",
+            "eight",
+            "nine",
+            "ten",
+            "eleven",
+            "twelve",
+        ],
+        start=2,
+    )
+} | {"twenty": "20", "thirty": "30", "forty": "40", "fifty": "50", "hundred": "100"}
+_NUMBER_WORD = re.compile(rf"\b(?:{'|'.join(_NUMBER_WORDS)})\b", re.IGNORECASE)
 # A capitalised word that does not start a sentence: a name, tool, company, place or title.
 _NAME = re.compile(r"(?<![.!?:]\s)(?<!^)\b[A-Z][A-Za-z0-9+&-]{2,}")
 
@@ -103,6 +123,11 @@ def missing_terms(statement: str, context: str) -> list[str]:
     missing = [
         n for n in _NUMBER.findall(statement) if n.replace(",", "").rstrip(".") not in numbers
     ]
+    # Figures written as words ("two groups of three") are figures too: the word or its digits.
+    for match in _NUMBER_WORD.finditer(statement):
+        word = match.group(0).lower()
+        if not re.search(rf"\b{word}\b", flat) and _NUMBER_WORDS[word] not in numbers:
+            missing.append(match.group(0))
     for name in _NAME.findall(statement):
         if name.isupper() and len(name) <= 3:
             continue
@@ -329,10 +354,10 @@ class GroundingVerifier:
     ) -> Verdict:
         """One statement against the passages it cites.
 
-        An uncited statement is checked against the passage most like it. A statement its
-        citation does not support is checked once more against the most similar other passage
-        that holds all of its figures and names (small models often cite the neighbouring
-        passage); if that one supports it, the citation is corrected. Every statement shown
+        An uncited statement is checked against the passage most like it. A statement whose
+        figures or names its passage lacks is checked once more against the most similar other
+        passage that holds all of them (small models often cite the neighbouring passage); if
+        that one supports it, the citation is corrected. Every statement shown
         then carries a citation that was checked.
         """
         cites = [n for n in statement.cites if 1 <= n <= len(passages)]
@@ -345,7 +370,10 @@ class GroundingVerifier:
             first.reason += ", citation added" if first.supported else ""
         else:
             first = self.check_against(statement, cites, passages, answer_messages)
-        if first.supported or self.embed is None:
+        # Only a statement whose figures or names are missing from its passage gets a second
+        # passage: a second chance for what the judge rejected would double its false accepts
+        # (it accepted an invented on-call rota that way).
+        if first.supported or not first.guard or self.embed is None:
             return first
         others = [
             n

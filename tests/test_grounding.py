@@ -281,3 +281,23 @@ def test_a_question_is_checked_by_the_guard_only() -> None:
     assert [v.supported for v in grounding.verdicts] == [False, True]
     assert grounding.verdicts[0].guard  # Kubeflow is in no passage
     assert asked == []
+
+
+def test_figures_written_as_words_are_figures() -> None:
+    verifier = GroundingVerifier(lambda m: 1.0, threshold=0.5)
+    grounding = verifier.verify(
+        "- Split the team into two groups of three [1].\n- Leads mentor junior engineers [2].",
+        PASSAGES,
+    )
+    assert [v.supported for v in grounding.verdicts] == [False, True]
+    assert "two, three not in [1]" in grounding.verdicts[0].reason
+
+
+def test_a_statement_the_judge_rejects_gets_no_second_passage(embed_model: Any) -> None:
+    asked: list[Any] = []
+    verifier = GroundingVerifier(
+        lambda m: asked.append(m) or 0.1, threshold=0.5, embed=embed_model.get_text_embedding_batch
+    )
+    grounding = verifier.verify("- Team leads review designs [2].", PASSAGES)
+    assert not grounding.verdicts[0].supported
+    assert len(asked) == 1
