@@ -294,7 +294,11 @@ def _print_grounding(result: Any) -> None:
     for verdict in result.grounding:
         if not verdict["supported"]:
             err.print(f"  [red]✗[/red] {verdict['statement']} [dim]({verdict['reason']})[/dim]")
-    if result.raw_answer and result.answer != result.raw_answer:
+    verified = data["verified"]
+    changed = verified.get("shown") != verified.get("statements") or any(
+        not v["supported"] or "citation" in v["reason"] for v in result.grounding
+    )
+    if result.raw_answer and changed:  # something was removed, marked or re-cited
         out.print("\n[bold]Verified answer[/bold]")
         out.print(result.answer, markup=False, highlight=False)
 

@@ -27,6 +27,7 @@ from typing import Any, Literal, Protocol
 import numpy as np
 from llama_index.core.base.llms.types import ChatMessage, MessageRole
 
+from lodestar.errors import GenerationError
 from lodestar.prompts import render_prompt
 
 Design = Literal["context", "statement"]
@@ -272,7 +273,11 @@ def yes_no_judge(llm: Any) -> YesNoJudge:
             return 1.0
         if word.startswith("no"):
             return 0.0
-        raise ValueError(f"the verifier replied {reply[:60]!r}, not yes or no")
+        raise GenerationError(
+            f"the model replied {reply[:60]!r} to a yes/no check, not yes or no",
+            hint="the verifier needs a model that follows short instructions; or set "
+            "LODESTAR_ANSWER__VERIFY=false",
+        )
 
     return reply_judge
 

@@ -119,6 +119,12 @@ class LlamaCppChat(CustomLLM):
 
         return gen()
 
+    def forget_prompt_cache(self) -> None:
+        """Read the next prompt from scratch: llama.cpp otherwise reuses the longest prefix it
+        still holds (benchmarks compare cold prompts)."""
+        with self._lock:
+            self._llama.reset()
+
     def yes_probability(self, messages: Sequence[ChatMessage]) -> float:
         """P(the reply starts with "yes") against "no", read from the next-token logits.
 

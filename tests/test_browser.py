@@ -116,8 +116,9 @@ def test_real_browser_streams_a_cited_answer_from_the_bundled_model(app_url: str
                 page.wait_for_timeout(300)
             assert len(lengths) >= 3, f"the answer did not arrive in pieces: {sorted(lengths)}"
 
-            answer = assistant.get_by_test_id("stMarkdown").first.inner_text()
+            answer = assistant.inner_text()
             assert re.search(r"\[\d+\]", answer), answer
+            assert re.search(r"\d+ of \d+ statements verified", answer), answer
             assert page.get_by_test_id("stException").count() == 0
 
             first = card.first

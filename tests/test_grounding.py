@@ -10,6 +10,7 @@ import pytest
 from helpers import QueuedLLM
 
 from lodestar.answer import NOT_COVERED_TEXT, AnswerEngine
+from lodestar.errors import GenerationError
 from lodestar.grounding import (
     UNVERIFIED_MARK,
     Grounding,
@@ -131,7 +132,7 @@ def test_a_remote_reply_that_is_neither_yes_nor_no_is_an_error() -> None:
         def chat(self, messages: Any, **kwargs: Any) -> Any:
             return llm.chat(messages, **kwargs)
 
-    with pytest.raises(ValueError, match="not yes or no"):
+    with pytest.raises(GenerationError, match="not yes or no"):
         yes_no_judge(Remote())([])
 
 

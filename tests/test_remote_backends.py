@@ -16,17 +16,19 @@ from typer.testing import CliRunner
 
 from lodestar.answer import AnswerEngine
 from lodestar.cli import app
-from lodestar.errors import LLMUnavailableError
+from lodestar.errors import GenerationError, LLMUnavailableError
 from lodestar.services import Services
 from lodestar.settings import LLMSettings, Settings
 
 
 class CannedServer:
-    """An OpenAI-style chat endpoint that answers with a fixed status, or streams a reply."""
+    """An OpenAI-style chat endpoint that answers with a fixed status, or streams a reply; a
+    request that does not stream (the verifier's yes/no checks) gets `verdict`."""
 
-    def __init__(self, status: int, reply: str = "") -> None:
+    def __init__(self, status: int, reply: str = "", verdict: str = "Yes") -> None:
         self.status = status
         self.reply = reply
+        self.verdict = verdict
         self.requests: list[dict[str, Any]] = []
         canned = self
 
@@ -40,6 +42,28 @@ class CannedServer:
                 if canned.status != 200:
                     payload = json.dumps({"error": {"message": f"canned {canned.status}"}}).encode()
                     self.send_response(canned.status)
+                    self.send_header("Content-Type", "application/json")
+                    self.send_header("Content-Length", str(len(payload)))
+                    self.end_headers()
+                    self.wfile.write(payload)
+                    return
+                if not body.get("stream"):
+                    payload = json.dumps(
+                        {
+                            "id": "c1",
+                            "object": "chat.completion",
+                            "created": 0,
+                            "model": body["model"],
+                            "choices": [
+                                {
+                                    "index": 0,
+                                    "message": {"role": "assistant", "content": canned.verdict},
+                                    "finish_reason": "stop",
+                                }
+                            ],
+                        }
+                    ).encode()
+                    self.send_response(200)
                     self.send_header("Content-Type", "application/json")
                     self.send_header("Content-Length", str(len(payload)))
                     self.end_headers()
@@ -74,8 +98,8 @@ class CannedServer:
 def canned() -> Iterator[Callable[..., CannedServer]]:
     servers: list[CannedServer] = []
 
-    def start(status: int, reply: str = "") -> CannedServer:
-        servers.append(CannedServer(status, reply))
+    def start(status: int, reply: str = "", verdict: str = "Yes") -> CannedServer:
+        servers.append(CannedServer(status, reply, verdict))
         return servers[-1]
 
     yield start
@@ -104,6 +128,21 @@ def test_openai_like_streams_a_cited_answer(
     assert [c.n for c in answer.citations] == [1]
     assert server.requests[0]["model"] == "canned"
     assert server.requests[0]["messages"][0]["role"] == "system"
+    # The remote model verified it: the answerability check, then one statement check, in words.
+    checks = [r for r in server.requests if not r.get("stream")]
+    assert len(checks) == 2
+    assert "Before you answer" in checks[0]["messages"][-1]["content"]
+    assert answer.verified["verified"] is True
+
+
+def test_a_remote_verifier_that_does_not_answer_yes_or_no_never_verifies(
+    canned: Callable[..., CannedServer], knowledge_index: Path, embed_model: Any
+) -> None:
+    server = canned(200, "Mentor the team and set goals [1].", verdict="Perhaps")
+    with pytest.raises(GenerationError, match="not yes or no"):
+        remote_engine(knowledge_index, server.url, embed_model).ask(
+            "What should a new ML tech lead prioritise?"
+        )
 
 
 @pytest.mark.parametrize(
