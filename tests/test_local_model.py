@@ -22,7 +22,7 @@ from typer.testing import CliRunner
 from ingest.pipeline import ingest_paths
 from lodestar.answer import AnswerEngine
 from lodestar.cli import app
-from lodestar.interview import build_interview_kit
+from lodestar.kits import build_interview_kit
 from lodestar.llm import build_llm
 from lodestar.model_server import SERVED_MODEL_ALIAS
 from lodestar.services import Services

@@ -1,0 +1,273 @@
+"""Writing a planned kit, one question at a time, each checked before it is shown.
+
+Per planned competency the model writes a question, 2-3 signals of a strong answer and a
+follow-up under a JSON schema. A reply is rejected (and written again, sampling a little) when
+it does not validate, when its question or follow-up names a figure or name the passage lacks,
+when its question rewords an earlier one (embedding similarity), or when fewer than
+`min_signals` of its signals survive the grounding check (the deterministic guard, then the
+yes/no verifier against the passage). A question that fails all its attempts is skipped with a
+note; the others are kept.
+
+The prompt starts with what every question of a kit shares (the system prompt with the role and
+level) and ends with the passage, so llama.cpp reuses the shared prefix's KV cache; a signal's
+check follows the question's own chat and costs only its own tokens.
+"""
+
+from __future__ import annotations
+
+import json
+import time
+from collections.abc import Callable, Iterator
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+from llama_index.core.base.llms.types import ChatMessage, MessageRole
+from pydantic import BaseModel, Field, ValidationError, field_validator
+
+from lodestar.answer import AnswerEngine, citation_for, format_passage
+from lodestar.errors import LodestarError
+from lodestar.grounding import Statement, guard_findings, missing_terms
+from lodestar.kits.kit import InterviewKit, KitQuestion, SkippedQuestion, comparable_question
+from lodestar.kits.plan import KitPlan, PlannedQuestion, plan_kit
+from lodestar.prompts import render_prompt
+
+if TYPE_CHECKING:
+    from lodestar.services import Services
+
+KitEvent = KitQuestion | SkippedQuestion
+# "ensures" is not a signal a panel can listen for; "estimates project timelines" is.
+MIN_SIGNAL_WORDS = 3
+
+
+class QuestionDraft(BaseModel):
+    """One question as the model must produce it (short fields: fewer tokens to generate)."""
+
+    question: str = Field(min_length=10, max_length=300)
+    signals: list[str] = Field(min_length=2, max_length=3)
+    follow_up: str = Field(min_length=5, max_length=300)
+
+    @field_validator("question", "follow_up")
+    @classmethod
+    def _strip(cls, value: str) -> str:
+        return " ".join(value.split())
+
+    @field_validator("signals")
+    @classmethod
+    def _clean_signals(cls, value: list[str]) -> list[str]:
+        return [" ".join(s.split()).rstrip(".;") for s in value]
+
+
+class Rejected(Exception):
+    """A reply that does not make a usable question, with the reason the next attempt is told."""
+
+
+def response_format(services: Services) -> dict[str, Any]:
+    """The JSON schema the reply is generated under (llama.cpp grammar or OpenAI json_schema)."""
+    schema = QuestionDraft.model_json_schema()
+    for prop in schema["properties"].values():
+        # maxLength becomes a deeply nested llama.cpp grammar; max_tokens bounds the reply instead.
+        prop.pop("maxLength", None)
+    if services.settings.llm.backend == "openai":
+        return {
+            "type": "json_schema",
+            "json_schema": {"name": "interview_question", "schema": schema, "strict": False},
+        }
+    return {"type": "json_object", "schema": schema}
+
+
+class KitWriter:
+    """Plans a kit, then yields each question as it validates; `kit` always holds what was made.
+
+    Iterate it to stream (CLI, app); an exception or Ctrl-C leaves the questions made so far in
+    `kit`, for the caller to write out.
+    """
+
+    def __init__(
+        self,
+        services: Services,
+        role: str,
+        level: str,
+        count: int = 8,
+        clock: Callable[[], float] = time.perf_counter,
+    ) -> None:
+        if not 1 <= count <= 20:
+            raise LodestarError("count must be between 1 and 20")
+        self.services = services
+        self.engine = AnswerEngine(services)
+        self.cfg = services.settings.interview
+        self.clock = clock
+        self.started = clock()
+        self.plan: KitPlan = plan_kit(services, role, level, count)
+        self.kit = InterviewKit(
+            role=self.plan.role,
+            level=self.plan.level,
+            asked=count,
+            backend=services.settings.llm.backend,
+            model=services.llm_id,
+            notes=list(self.plan.notes),
+        )
+        self._question_vectors: list[np.ndarray] = []
+
+    def __iter__(self) -> Iterator[KitEvent]:
+        system = ChatMessage(
+            role=MessageRole.SYSTEM,
+            content=render_prompt("interview_system", role=self.kit.role, level=self.kit.level),
+        )
+        for n, planned in enumerate(self.plan.questions, start=1):
+            event = self._write(n, planned, system)
+            self.kit.seconds = round(self.clock() - self.started, 2)
+            if isinstance(event, KitQuestion):
+                event.source.n = self.kit.made + 1
+                self.kit.questions.append(event)
+                if self.kit.first_question_s is None:
+                    self.kit.first_question_s = self.kit.seconds
+            else:
+                self.kit.notes.append(event.note)
+            yield event
+
+    def run(self) -> InterviewKit:
+        """Write the whole kit."""
+        for _ in self:
+            pass
+        return self.kit
+
+    def _write(self, n: int, planned: PlannedQuestion, system: ChatMessage) -> KitEvent:
+        started = self.clock()
+        prompt = render_prompt(
+            "interview",
+            context=format_passage(1, planned.passage, planned.context),
+            level=self.kit.level,
+            role=self.kit.role,
+            focus=_focus(planned, self.kit.level),
+        )
+        problems: list[str] = []
+        for attempt in range(1, self.cfg.max_attempts + 1):
+            content = prompt
+            if problems:  # appended after the passage, so the shared prefix is untouched
+                content += "\n\n" + render_prompt("interview_retry", avoid=problems[-1])
+            messages = [system, ChatMessage(role=MessageRole.USER, content=content)]
+            self.kit.attempts += 1
+            reply = self.engine.chat_text(
+                messages,
+                response_format=response_format(self.services),
+                max_tokens=self.cfg.max_tokens,
+                # A retry must not repeat the same output: sample a little.
+                temperature=self.services.settings.llm.temperature if attempt == 1 else 0.7,
+            )
+            try:
+                question, vector = self._accept(reply, planned, messages)
+            except Rejected as exc:
+                problems.append(str(exc))
+                continue
+            self._question_vectors.append(vector)
+            question.attempts = attempt
+            question.seconds = round(self.clock() - started, 2)
+            return question
+        return SkippedQuestion(
+            n=n,
+            competency=planned.competency,
+            reason=f"no valid question in {self.cfg.max_attempts} attempts ("
+            + "; ".join(problems)
+            + ")",
+        )
+
+    def _accept(
+        self, reply: str, planned: PlannedQuestion, messages: list[ChatMessage]
+    ) -> tuple[KitQuestion, np.ndarray]:
+        try:
+            draft = QuestionDraft.model_validate(json.loads(reply))
+        except json.JSONDecodeError as exc:
+            raise Rejected("the reply was not JSON.") from exc
+        except ValidationError as exc:
+            first = exc.errors()[0]
+            where = ".".join(str(part) for part in first["loc"])
+            raise Rejected(f"{where}: {first['msg']}.") from exc
+        allowed = "\n".join(
+            [planned.passage.location, planned.context, self.kit.role, self.kit.level]
+        )
+        for name, text in (("question", draft.question), ("follow_up", draft.follow_up)):
+            missing = missing_terms(text, allowed)
+            if missing:
+                raise Rejected(
+                    f"the {name} names {', '.join(missing)}, which the passage does not mention."
+                )
+        vector = _unit(
+            np.asarray(
+                self.services.embed_question(comparable_question(draft.question, self.kit.role))
+            )
+        )
+        for earlier, seen in zip(self.kit.questions, self._question_vectors, strict=True):
+            if float(vector @ seen) >= self.cfg.duplicate_similarity:
+                raise Rejected(
+                    f'the question repeats an earlier one ("{earlier.question}"); ask about '
+                    f"{planned.competency} instead."
+                )
+        signals = self._supported_signals(draft.signals, planned, messages)
+        if len(signals) < self.cfg.min_signals:
+            raise Rejected(
+                f"only {len(signals)} of its signals are stated in the passage; take each signal "
+                "from the passage's own words."
+            )
+        question = KitQuestion(
+            question=draft.question,
+            competency=planned.competency,
+            level=self.kit.level,
+            signals=signals,
+            follow_up=draft.follow_up,
+            source=citation_for(1, planned.passage),
+            below=planned.below.text if planned.below else None,
+            below_level=planned.below.level if planned.below else None,
+        )
+        return question, vector
+
+    def _supported_signals(
+        self, signals: list[str], planned: PlannedQuestion, messages: list[ChatMessage]
+    ) -> list[str]:
+        """The signals the guard and the verifier find in the passage (the asked level's line,
+        when the passage describes levels), in order, without repeats or one-word ones."""
+        context = planned.target.text if planned.target else planned.context
+        context = f"{planned.passage.location}\n{context}"
+        verifier = self.engine.verifier()
+        kept: list[str] = []
+        for signal in dict.fromkeys(signals):
+            if len(signal.split()) < MIN_SIGNAL_WORDS or guard_findings(signal, context):
+                continue
+            verdict = verifier.check_against(
+                Statement(text=signal, cites=[1]), [1], [context], messages
+            )
+            if verdict.supported:
+                kept.append(signal)
+        return kept
+
+
+def build_interview_kit(
+    services: Services,
+    role: str,
+    level: str,
+    count: int = 8,
+    on_question: Callable[[KitEvent], None] | None = None,
+) -> InterviewKit:
+    """Plan the kit and write it; `on_question` sees each question (or skip) as it is done."""
+    writer = KitWriter(services, role, level, count)
+    for event in writer:
+        if on_question:
+            on_question(event)
+    return writer.kit
+
+
+def _focus(planned: PlannedQuestion, level: str) -> str:
+    if planned.target is None:
+        return ""
+    if planned.below is None:
+        return render_prompt("interview_level_first", level=level, target=planned.target.text)
+    return render_prompt(
+        "interview_level",
+        level=level,
+        target=planned.target.text,
+        below_level=planned.below.level,
+        below=planned.below.text,
+    )
+
+
+def _unit(vector: np.ndarray) -> np.ndarray:
+    return vector / (float(np.linalg.norm(vector)) + 1e-12)
