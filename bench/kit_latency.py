@@ -43,6 +43,7 @@ def main() -> None:
     parser.add_argument("--level", default="senior")
     parser.add_argument("--count", type=int, default=8)
     args = parser.parse_args()
+    load_before = round(os.getloadavg()[0], 2)
     settings = get_settings().with_dirs(args.data_dir)
     services = Services(settings)
     if not services.paths.manifest.exists():
@@ -60,8 +61,13 @@ def main() -> None:
     writer = KitWriter(services, args.role, args.level, args.count)
     plan_s = time.perf_counter() - requested
     rows = []
+    wall, cpu = time.perf_counter(), time.process_time()
     for event in writer:
         shown = round(time.perf_counter() - requested, 2)
+        # Share of both cores this process got while writing the question: well under 1 means
+        # something else was running.
+        cpu_share = (time.process_time() - cpu) / max(1e-9, time.perf_counter() - wall)
+        wall, cpu = time.perf_counter(), time.process_time()
         if isinstance(event, KitQuestion):
             rows.append(
                 {
@@ -72,10 +78,12 @@ def main() -> None:
                     "attempts": event.attempts,
                     "seconds": event.seconds,
                     "shown_at_s": shown,
+                    "cpu_share": round(cpu_share / (os.cpu_count() or 1), 2),
+                    "rejected": event.rejected,
                 }
             )
         else:
-            rows.append({"skipped": event.note, "shown_at_s": shown})
+            rows.append({"skipped": event.note, "shown_at_s": shown, "cpu_share": None})
         print(json.dumps(rows[-1]), flush=True)
     kit = writer.kit
     total_s = round(time.perf_counter() - requested, 2)
@@ -85,7 +93,7 @@ def main() -> None:
             "cores": os.cpu_count(),
             "cpu": _cpu_name(),
             "avx512": _has_avx512(),
-            "load_average_before": os.getloadavg()[0],
+            "load_average_before": load_before,
         },
         "model": services.llm_id,
         "role": kit.role,
@@ -104,6 +112,7 @@ def main() -> None:
         "ungrounded_terms": scores.ungrounded_terms,
         "peak_rss_mb": round(peak_rss_mb()),
         "targets": TARGETS,
+        "load_average_after": round(os.getloadavg()[0], 2),
         "questions": rows,
         "notes": kit.notes,
     }
@@ -118,21 +127,22 @@ def main() -> None:
         "",
         f"{summary['machine']['cores']} cores ({summary['machine']['cpu']}, {cpu}) · "
         f"{summary['model']} · model load {summary['model_load_s']} s · warm-up "
-        f"{summary['warm_up_s']} s · peak RSS {summary['peak_rss_mb']} MB",
+        f"{summary['warm_up_s']} s · peak RSS {summary['peak_rss_mb']} MB · load average "
+        f"{load_before} before, {summary['load_average_after']} after",
         "",
         f"Kit: {kit.role}, {kit.level}, {kit.asked} asked, {kit.made} made · plan "
         f"{summary['plan_s']} s",
         "",
-        "| # | competency | attempts | signals | seconds | shown at (s) |",
-        "|---|---|---|---|---|---|",
+        "| # | competency | attempts | signals | seconds | shown at (s) | CPU share |",
+        "|---|---|---|---|---|---|---|",
     ]
     for r in rows:
         if "skipped" in r:
-            lines.append(f"| – | {r['skipped']} | | | | {r['shown_at_s']} |")
+            lines.append(f"| – | {r['skipped']} | | | | {r['shown_at_s']} | |")
         else:
             lines.append(
                 f"| {r['n']} | {r['competency']} | {r['attempts']} | {r['signals']} | "
-                f"{r['seconds']} | {r['shown_at_s']} |"
+                f"{r['seconds']} | {r['shown_at_s']} | {r['cpu_share']} |"
             )
     lines += [
         "",

@@ -356,6 +356,20 @@ def _run(args: argparse.Namespace, work: Path, results: dict[str, Any], phases: 
             results["answer"] = json.loads(
                 (args.out / "answer_latency.json").read_text(encoding="utf-8")
             )
+        with phases.phase("interview-kit latency with the bundled model"):
+            subprocess.run(
+                [
+                    sys.executable,
+                    str(ROOT / "bench" / "kit_latency.py"),
+                    "--data-dir",
+                    str(idx["starter"]),
+                    "--out",
+                    str(args.out),
+                ],
+                cwd=ROOT,
+                check=True,
+            )
+            results["kit"] = json.loads((args.out / "kit_latency.json").read_text(encoding="utf-8"))
 
 
 def large_index(

@@ -227,7 +227,7 @@ def test_a_levelled_passage_gives_a_question_compared_with_the_level_below(
     assert q.below_level == "junior"
     user = llm.calls[0]["messages"][1].content
     assert planned.target.text in user
-    assert "At the junior level" in user
+    assert "The junior level below it only" in user
     assert f'**Compared with junior:** the source says "{planned.below.text}"' in kit.to_markdown()
 
 
@@ -342,3 +342,14 @@ def test_cli_with_nothing_made_fails(cli_with: Any, tmp_path: Path) -> None:
     result = cli_with(failing, "--count", "2", "-o", str(tmp_path / "kit.md"))
     assert result.exit_code == 1
     assert "no question was made" in result.stderr
+
+
+def test_a_question_not_asked_to_the_candidate_is_written_again(services_with: Any) -> None:
+    services, llm = services_with(
+        question("What does an ML Engineering Manager need to know about hiring engineers?"),
+        question("How do you hire and mentor ML engineers on your team?"),
+    )
+    kit = build_interview_kit(services, "ML Engineering Manager", "senior", 1)
+    assert kit.questions[0].question == "How do you hire and mentor ML engineers on your team?"
+    assert kit.questions[0].rejected == ['the question must be asked to the candidate, as "you".']
+    assert 'as "you"' in llm.calls[1]["messages"][-1].content

@@ -16,6 +16,7 @@ check follows the question's own chat and costs only its own tokens.
 from __future__ import annotations
 
 import json
+import re
 import time
 from collections.abc import Callable, Iterator
 from typing import TYPE_CHECKING, Any
@@ -35,6 +36,9 @@ if TYPE_CHECKING:
     from lodestar.services import Services
 
 KitEvent = KitQuestion | SkippedQuestion
+# A question about the role in the third person ("What does a manager need?") is not one a
+# panel can ask a candidate.
+_YOU = re.compile(r"\b(you|your|yours|yourself)\b", re.IGNORECASE)
 # "ensures" is not a signal a panel can listen for; "estimates project timelines" is.
 MIN_SIGNAL_WORDS = 3
 
@@ -161,6 +165,7 @@ class KitWriter:
                 continue
             self._question_vectors.append(vector)
             question.attempts = attempt
+            question.rejected = problems
             question.seconds = round(self.clock() - started, 2)
             return question
         return SkippedQuestion(
@@ -182,6 +187,8 @@ class KitWriter:
             first = exc.errors()[0]
             where = ".".join(str(part) for part in first["loc"])
             raise Rejected(f"{where}: {first['msg']}.") from exc
+        if not _YOU.search(draft.question):
+            raise Rejected('the question must be asked to the candidate, as "you".')
         allowed = "\n".join(
             [planned.passage.location, planned.context, self.kit.role, self.kit.level]
         )
