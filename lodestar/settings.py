@@ -246,6 +246,13 @@ class InterviewSettings(BaseModel):
     max_tokens: int = Field(
         200, ge=64, description="Longest reply per question (the JSON with its signals)."
     )
+    reserve: int = Field(
+        2,
+        ge=0,
+        le=5,
+        description="Competencies planned beyond the count asked for: a question that fails its "
+        "attempts is skipped with a note and the next one is asked instead.",
+    )
 
 
 class EvalSettings(BaseModel):

@@ -38,9 +38,10 @@ MANAGER = "knowledge/ml-engineering-manager.md"
 def services_with(
     knowledge_index: Path, make_services: Callable[..., Services]
 ) -> Callable[..., Any]:
-    def make(*replies: str, judge: Any = 1.0) -> tuple[Services, Any]:
+    def make(*replies: str, judge: Any = 1.0, reserve: int = 2) -> tuple[Services, Any]:
         llm = QueuedLLM.make(*replies, judge=judge)
-        return make_services(data_dir=knowledge_index, llm=llm), llm
+        interview = InterviewSettings(reserve=reserve)
+        return make_services(data_dir=knowledge_index, llm=llm, interview=interview), llm
 
     return make
 
@@ -171,37 +172,61 @@ def test_every_reply_is_checked_and_the_kit_is_cited(services_with: Any) -> None
     assert data["questions"][0]["source"]["n"] == 1
 
 
-def test_a_question_that_never_validates_is_skipped_and_the_rest_kept(services_with: Any) -> None:
+def test_a_question_that_never_validates_is_skipped_and_the_next_competency_asked(
+    services_with: Any,
+) -> None:
+    failing = ("{}", "[]", question("Tell me about a time you improved churn by 10%?"))
     services, llm = services_with(
-        "{}",
-        "[]",
-        question("Tell me about a time you improved churn by 10%?"),  # invented figure
+        *failing,
         question("How do you take an ML system from prototype to production?"),
+        question("How do you keep your team current with new technologies?"),
     )
     kit = build_interview_kit(services, "ML Engineering Manager", "senior", 2)
-    assert kit.made == 1
-    assert kit.asked == 2
-    assert not kit.complete
-    assert len(llm.calls) == 4
+    assert len(llm.calls) == 5
+    assert (kit.made, kit.asked) == (2, 2)
+    assert kit.complete
     assert len(kit.notes) == 1
     assert "question 1" in kit.notes[0]
     assert "3 attempts" in kit.notes[0]
-    assert kit.questions[0].source.n == 1
-    markdown = kit.to_markdown()
-    assert "_2 questions asked for, 1 made._" in markdown
-    assert "skipped" in markdown
+    assert kit.notes[0].endswith("asked instead")
+    assert [q.source.n for q in kit.questions] == [1, 2]
+    assert kit.questions[0].competency != kit.questions[1].competency
+    assert "skipped" in kit.to_markdown()
 
-
-def test_signals_the_passage_does_not_support_make_the_question_retry(services_with: Any) -> None:
+    # without a reserve the kit is one short, and says so
     services, llm = services_with(
-        question("How do you grow your team?", signals=("Grew revenue by 20% in a year", "x y")),
-        question("How do you hire and mentor ML engineers on your team?"),
+        *failing,
+        question("How do you take an ML system from prototype to production?"),
+        reserve=0,
+    )
+    kit = build_interview_kit(services, "ML Engineering Manager", "senior", 2)
+    assert (kit.made, kit.asked) == (1, 2)
+    assert not kit.complete
+    assert "_2 questions asked for, 1 made._" in kit.to_markdown()
+
+
+def test_signals_the_passage_does_not_support_are_written_again_alone(
+    services_with: Any,
+) -> None:
+    first = question("How do you grow your team?", signals=("Grew revenue by 37% in a year", "x y"))
+    services, llm = services_with(
+        first,
+        json.dumps({"signals": ["Hires and mentors ML engineers", "Helps engineers develop"]}),
         judge=1.0,
     )
     kit = build_interview_kit(services, "ML Engineering Manager", "senior", 1)
-    assert kit.made == 1
-    assert kit.questions[0].attempts == 2
-    assert "signals are stated in the passage" in llm.calls[1]["messages"][-1].content
+    q = kit.questions[0]
+    assert q.question == "How do you grow your team?"  # the question is kept
+    assert q.signals == ["Hires and mentors ML engineers", "Helps engineers develop"]
+    assert q.attempts == 2
+    assert q.rejected[0].startswith("only 0 of its signals are stated in the passage (not ")
+    retry = llm.calls[1]
+    # the same chat, continued: the first reply, then the request for signals alone
+    assert retry["messages"][:2] == llm.calls[0]["messages"]
+    assert retry["messages"][2].content == first
+    assert "Give the signals again" in retry["messages"][3].content
+    assert "Grew revenue by 37% in a year" in retry["messages"][3].content
+    assert set(retry["kwargs"]["response_format"]["schema"]["properties"]) == {"signals"}
 
 
 def test_a_levelled_passage_gives_a_question_compared_with_the_level_below(
@@ -260,7 +285,7 @@ def test_the_duplicate_threshold_separates_the_calibration_pairs(embed_model: An
 @pytest.fixture
 def cli_with(monkeypatch: pytest.MonkeyPatch, services_with: Any) -> Callable[..., Any]:
     def run(llm: Any, *args: str) -> Any:
-        services, _ = services_with()
+        services, _ = services_with(reserve=0)
         services._llm_override = llm
         monkeypatch.setattr(cli, "_services", lambda settings: services)
         return CliRunner().invoke(
@@ -353,3 +378,9 @@ def test_a_question_not_asked_to_the_candidate_is_written_again(services_with: A
     assert kit.questions[0].question == "How do you hire and mentor ML engineers on your team?"
     assert kit.questions[0].rejected == ['the question must be asked to the candidate, as "you".']
     assert 'as "you"' in llm.calls[1]["messages"][-1].content
+
+
+def test_an_imperative_to_the_candidate_counts_as_asked_to_them(services_with: Any) -> None:
+    services, _ = services_with(question("Walk me through hiring and mentoring ML engineers."))
+    kit = build_interview_kit(services, "ML Engineering Manager", "senior", 1)
+    assert kit.questions[0].attempts == 1

@@ -38,11 +38,13 @@ class SkippedQuestion:
     n: int
     competency: str
     reason: str
+    replaced_by: str | None = None  # the plan's next competency, asked instead
 
     @property
     def note(self) -> str:
         """One line for the kit and the terminal."""
-        return f"question {self.n} ({self.competency}) skipped: {self.reason}"
+        instead = f"; {self.replaced_by} asked instead" if self.replaced_by else ""
+        return f"question {self.n} ({self.competency}) skipped: {self.reason}{instead}"
 
 
 @dataclass

@@ -58,6 +58,7 @@ class KitPlan:
     role: str
     level: str
     questions: list[PlannedQuestion]
+    reserve: list[PlannedQuestion] = field(default_factory=list)
     notes: list[str] = field(default_factory=list)
 
 
@@ -137,8 +138,9 @@ def focus_on_level(
     return "\n".join(kept).strip(), target, below
 
 
-def plan_kit(services: Services, role: str, level: str, count: int) -> KitPlan:
-    """Up to `count` passages about the role at the level, each on a different competency."""
+def plan_kit(services: Services, role: str, level: str, count: int, reserve: int = 0) -> KitPlan:
+    """Up to `count` passages about the role at the level, each on a different competency, and
+    up to `reserve` more, next in line, to stand in for a question that cannot be written."""
     from ingest.chunking import role_key
 
     roles, levels = known_roles_and_levels(services)
@@ -174,7 +176,7 @@ def plan_kit(services: Services, role: str, level: str, count: int) -> KitPlan:
     candidates = sorted(best.values(), key=lambda i: -relevance[i])
     chosen: list[int] = []
     competencies: set[str] = set()
-    while candidates and len(chosen) < count:
+    while candidates and len(chosen) < count + reserve:
 
         def score(i: int) -> float:
             likeness = max((float(vectors[i] @ vectors[j]) for j in chosen), default=0.0)
@@ -201,12 +203,14 @@ def plan_kit(services: Services, role: str, level: str, count: int) -> KitPlan:
                 relevance=round(float(relevance[i]), 4),
             )
         )
+    spare = planned[count:]
+    planned = planned[:count]
     if len(planned) < count:
         notes.append(
             f"the knowledge base describes {len(planned)} distinct competencies for {role} "
             f"({level}); {count} were asked for"
         )
-    return KitPlan(role=role, level=level, questions=planned, notes=notes)
+    return KitPlan(role=role, level=level, questions=planned, reserve=spare, notes=notes)
 
 
 def _split(value: Any) -> list[str]:

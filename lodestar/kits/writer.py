@@ -19,7 +19,7 @@ import json
 import re
 import time
 from collections.abc import Callable, Iterator
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, TypeVar
 
 import numpy as np
 from llama_index.core.base.llms.types import ChatMessage, MessageRole
@@ -36,9 +36,13 @@ if TYPE_CHECKING:
     from lodestar.services import Services
 
 KitEvent = KitQuestion | SkippedQuestion
+_Draft = TypeVar("_Draft", bound=BaseModel)
 # A question about the role in the third person ("What does a manager need?") is not one a
 # panel can ask a candidate.
-_YOU = re.compile(r"\b(you|your|yours|yourself)\b", re.IGNORECASE)
+_YOU = re.compile(
+    r"\b(you|your|yours|yourself)\b|^(describe|tell me|walk me|explain|give|share)\b",
+    re.IGNORECASE,
+)
 # "ensures" is not a signal a panel can listen for; "estimates project timelines" is.
 MIN_SIGNAL_WORDS = 3
 
@@ -58,16 +62,61 @@ class QuestionDraft(BaseModel):
     @field_validator("signals")
     @classmethod
     def _clean_signals(cls, value: list[str]) -> list[str]:
-        return [" ".join(s.split()).rstrip(".;") for s in value]
+        return _tidy_signals(value)
+
+
+def _tidy_signals(value: list[str]) -> list[str]:
+    return [" ".join(s.split()).rstrip(".;") for s in value]
+
+
+class SignalsDraft(BaseModel):
+    """Signals alone, asked for again when only a question's signals failed their check."""
+
+    signals: list[str] = Field(min_length=2, max_length=3)
+
+    @field_validator("signals")
+    @classmethod
+    def _clean_signals(cls, value: list[str]) -> list[str]:
+        return _tidy_signals(value)
 
 
 class Rejected(Exception):
     """A reply that does not make a usable question, with the reason the next attempt is told."""
 
 
-def response_format(services: Services) -> dict[str, Any]:
+class WeakSignals(Rejected):
+    """A question that passed every check but its signals': only the signals are written again."""
+
+    def __init__(
+        self,
+        reason: str,
+        *,
+        draft: QuestionDraft,
+        vector: np.ndarray,
+        messages: list[ChatMessage],
+        reply: str,
+    ) -> None:
+        super().__init__(reason)
+        self.draft = draft
+        self.vector = vector
+        self.messages = messages
+        self.reply = reply
+
+
+def _parse(model: type[_Draft], reply: str) -> _Draft:
+    try:
+        return model.model_validate(json.loads(reply))
+    except json.JSONDecodeError as exc:
+        raise Rejected("the reply was not JSON.") from exc
+    except ValidationError as exc:
+        first = exc.errors()[0]
+        where = ".".join(str(part) for part in first["loc"])
+        raise Rejected(f"{where}: {first['msg']}.") from exc
+
+
+def response_format(services: Services, model: type[BaseModel] | None = None) -> dict[str, Any]:
     """The JSON schema the reply is generated under (llama.cpp grammar or OpenAI json_schema)."""
-    schema = QuestionDraft.model_json_schema()
+    schema = (model or QuestionDraft).model_json_schema()
     for prop in schema["properties"].values():
         # maxLength becomes a deeply nested llama.cpp grammar; max_tokens bounds the reply instead.
         prop.pop("maxLength", None)
@@ -101,7 +150,7 @@ class KitWriter:
         self.cfg = services.settings.interview
         self.clock = clock
         self.started = clock()
-        self.plan: KitPlan = plan_kit(services, role, level, count)
+        self.plan: KitPlan = plan_kit(services, role, level, count, reserve=self.cfg.reserve)
         self.kit = InterviewKit(
             role=self.plan.role,
             level=self.plan.level,
@@ -117,8 +166,16 @@ class KitWriter:
             role=MessageRole.SYSTEM,
             content=render_prompt("interview_system", role=self.kit.role, level=self.kit.level),
         )
-        for n, planned in enumerate(self.plan.questions, start=1):
+        queue = list(self.plan.questions)
+        reserve = list(self.plan.reserve)
+        n = 0
+        while queue:
+            planned = queue.pop(0)
+            n += 1
             event = self._write(n, planned, system)
+            if isinstance(event, SkippedQuestion) and reserve:
+                queue.append(reserve.pop(0))
+                event.replaced_by = queue[-1].competency
             self.kit.seconds = round(self.clock() - self.started, 2)
             if isinstance(event, KitQuestion):
                 event.source.n = self.kit.made + 1
@@ -145,23 +202,19 @@ class KitWriter:
             focus=_focus(planned, self.kit.level),
         )
         problems: list[str] = []
+        weak: WeakSignals | None = None
         for attempt in range(1, self.cfg.max_attempts + 1):
-            content = prompt
-            if problems:  # appended after the passage, so the shared prefix is untouched
-                content += "\n\n" + render_prompt("interview_retry", avoid=problems[-1])
-            messages = [system, ChatMessage(role=MessageRole.USER, content=content)]
             self.kit.attempts += 1
-            reply = self.engine.chat_text(
-                messages,
-                response_format=response_format(self.services),
-                max_tokens=self.cfg.max_tokens,
-                # A retry must not repeat the same output: sample a little.
-                temperature=self.services.settings.llm.temperature if attempt == 1 else 0.7,
-            )
+            # A retry must not repeat the same output: sample a little.
+            temperature = self.services.settings.llm.temperature if attempt == 1 else 0.7
             try:
-                question, vector = self._accept(reply, planned, messages)
+                if weak is not None:
+                    question, vector = self._rewrite_signals(weak, planned, temperature)
+                else:
+                    question, vector = self._draft(prompt, problems, planned, system, temperature)
             except Rejected as exc:
                 problems.append(str(exc))
+                weak = exc if isinstance(exc, WeakSignals) else None
                 continue
             self._question_vectors.append(vector)
             question.attempts = attempt
@@ -176,17 +229,59 @@ class KitWriter:
             + ")",
         )
 
-    def _accept(
-        self, reply: str, planned: PlannedQuestion, messages: list[ChatMessage]
+    def _draft(
+        self,
+        prompt: str,
+        problems: list[str],
+        planned: PlannedQuestion,
+        system: ChatMessage,
+        temperature: float,
     ) -> tuple[KitQuestion, np.ndarray]:
-        try:
-            draft = QuestionDraft.model_validate(json.loads(reply))
-        except json.JSONDecodeError as exc:
-            raise Rejected("the reply was not JSON.") from exc
-        except ValidationError as exc:
-            first = exc.errors()[0]
-            where = ".".join(str(part) for part in first["loc"])
-            raise Rejected(f"{where}: {first['msg']}.") from exc
+        """Write the whole question (again, told why the last one was rejected)."""
+        content = prompt
+        if problems:  # appended after the passage, so the shared prefix is untouched
+            # every reason so far: told only the last, the model fixed it and broke the first
+            reasons = " ".join(dict.fromkeys(problems))
+            content += "\n\n" + render_prompt("interview_retry", avoid=reasons)
+        messages = [system, ChatMessage(role=MessageRole.USER, content=content)]
+        reply = self.engine.chat_text(
+            messages,
+            response_format=response_format(self.services),
+            max_tokens=self.cfg.max_tokens,
+            temperature=temperature,
+        )
+        draft = _parse(QuestionDraft, reply)
+        vector = self._check_question(draft, planned)
+        return self._with_signals(draft, vector, planned, messages, reply), vector
+
+    def _rewrite_signals(
+        self, weak: WeakSignals, planned: PlannedQuestion, temperature: float
+    ) -> tuple[KitQuestion, np.ndarray]:
+        """Keep a question whose only fault was its signals and ask for the signals alone: a
+        reply a third as long, in the same chat (its prefix is still in llama.cpp's cache)."""
+        messages = [
+            *weak.messages,
+            ChatMessage(role=MessageRole.ASSISTANT, content=weak.reply),
+            ChatMessage(
+                role=MessageRole.USER, content=render_prompt("interview_signals", avoid=str(weak))
+            ),
+        ]
+        reply = self.engine.chat_text(
+            messages,
+            response_format=response_format(self.services, SignalsDraft),
+            max_tokens=self.cfg.max_tokens // 2,
+            temperature=temperature,
+        )
+        signals = _parse(SignalsDraft, reply).signals
+        draft = weak.draft.model_copy(update={"signals": signals})
+        # Checked in the question's own chat, as the first signals were.
+        return self._with_signals(
+            draft, weak.vector, planned, weak.messages, weak.reply
+        ), weak.vector
+
+    def _check_question(self, draft: QuestionDraft, planned: PlannedQuestion) -> np.ndarray:
+        """Reject a question not asked to the candidate, naming what the passage does not, or
+        rewording an earlier one; its embedding otherwise."""
         if not _YOU.search(draft.question):
             raise Rejected('the question must be asked to the candidate, as "you".')
         allowed = "\n".join(
@@ -209,13 +304,27 @@ class KitWriter:
                     f'the question repeats an earlier one ("{earlier.question}"); ask about '
                     f"{planned.competency} instead."
                 )
+        return vector
+
+    def _with_signals(
+        self,
+        draft: QuestionDraft,
+        vector: np.ndarray,
+        planned: PlannedQuestion,
+        messages: list[ChatMessage],
+        reply: str,
+    ) -> KitQuestion:
         signals = self._supported_signals(draft.signals, planned, messages)
         if len(signals) < self.cfg.min_signals:
-            raise Rejected(
-                f"only {len(signals)} of its signals are stated in the passage; take each signal "
-                "from the passage's own words."
+            dropped = "; ".join(f'"{s}"' for s in draft.signals if s not in signals)
+            raise WeakSignals(
+                f"only {len(signals)} of its signals are stated in the passage (not {dropped}).",
+                draft=draft,
+                vector=vector,
+                messages=messages,
+                reply=reply,
             )
-        question = KitQuestion(
+        return KitQuestion(
             question=draft.question,
             competency=planned.competency,
             level=self.kit.level,
@@ -225,7 +334,6 @@ class KitWriter:
             below=planned.below.text if planned.below else None,
             below_level=planned.below.level if planned.below else None,
         )
-        return question, vector
 
     def _supported_signals(
         self, signals: list[str], planned: PlannedQuestion, messages: list[ChatMessage]
