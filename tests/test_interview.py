@@ -384,3 +384,17 @@ def test_an_imperative_to_the_candidate_counts_as_asked_to_them(services_with: A
     services, _ = services_with(question("Walk me through hiring and mentoring ML engineers."))
     kit = build_interview_kit(services, "ML Engineering Manager", "senior", 1)
     assert kit.questions[0].attempts == 1
+
+
+def test_after_a_third_person_question_the_grammar_makes_it_one_to_the_candidate(
+    services_with: Any,
+) -> None:
+    services, llm = services_with(
+        question("What does an ML Engineering Manager need to know about hiring engineers?"),
+        question("How do you hire and mentor ML engineers on your team?"),
+    )
+    build_interview_kit(services, "ML Engineering Manager", "senior", 1)
+    first, second = (call["kwargs"]["response_format"]["schema"] for call in llm.calls)
+    assert "pattern" not in first["properties"]["question"]
+    assert second["properties"]["question"]["pattern"].startswith("^(Tell me about a time you|")
+    assert list(second["properties"]) == ["question", "signals", "follow_up"]

@@ -69,6 +69,21 @@ def _tidy_signals(value: list[str]) -> list[str]:
     return [" ".join(s.split()).rstrip(".;") for s in value]
 
 
+# How a question to the candidate opens. The small model writes about "the Lead ML Engineer" in
+# the third person whenever the passage quotes a level's line, whatever the prompt says; for
+# those passages (and after such a reply) the grammar makes the question open as one to them.
+OPENINGS = (
+    r"^(Tell me about a time you|How do you|How would you|Describe how you"
+    r"|Walk me through how you) [^\n]+$"
+)
+
+
+class AskedQuestionDraft(QuestionDraft):
+    """A QuestionDraft whose question must open as one asked to the candidate."""
+
+    question: str = Field(min_length=10, max_length=300, pattern=OPENINGS)
+
+
 class SignalsDraft(BaseModel):
     """Signals alone, asked for again when only a question's signals failed their check."""
 
@@ -82,6 +97,10 @@ class SignalsDraft(BaseModel):
 
 class Rejected(Exception):
     """A reply that does not make a usable question, with the reason the next attempt is told."""
+
+
+class NotAsked(Rejected):
+    """A question about the role in the third person, not one asked to the candidate."""
 
 
 class WeakSignals(Rejected):
@@ -203,6 +222,7 @@ class KitWriter:
         )
         problems: list[str] = []
         weak: WeakSignals | None = None
+        asked = planned.target is not None  # constrain the question's opening
         for attempt in range(1, self.cfg.max_attempts + 1):
             self.kit.attempts += 1
             # A retry must not repeat the same output: sample a little.
@@ -211,10 +231,13 @@ class KitWriter:
                 if weak is not None:
                     question, vector = self._rewrite_signals(weak, planned, temperature)
                 else:
-                    question, vector = self._draft(prompt, problems, planned, system, temperature)
+                    question, vector = self._draft(
+                        prompt, problems, planned, system, temperature, asked
+                    )
             except Rejected as exc:
                 problems.append(str(exc))
                 weak = exc if isinstance(exc, WeakSignals) else None
+                asked = asked or isinstance(exc, NotAsked)
                 continue
             self._question_vectors.append(vector)
             question.attempts = attempt
@@ -236,21 +259,24 @@ class KitWriter:
         planned: PlannedQuestion,
         system: ChatMessage,
         temperature: float,
+        asked: bool = False,
     ) -> tuple[KitQuestion, np.ndarray]:
-        """Write the whole question (again, told why the last one was rejected)."""
+        """Write the whole question (again, told why the last one was rejected); `asked`: with
+        the question's opening constrained to one addressed to the candidate."""
         content = prompt
         if problems:  # appended after the passage, so the shared prefix is untouched
             # every reason so far: told only the last, the model fixed it and broke the first
             reasons = " ".join(dict.fromkeys(problems))
             content += "\n\n" + render_prompt("interview_retry", avoid=reasons)
         messages = [system, ChatMessage(role=MessageRole.USER, content=content)]
+        model = AskedQuestionDraft if asked else QuestionDraft
         reply = self.engine.chat_text(
             messages,
-            response_format=response_format(self.services),
+            response_format=response_format(self.services, model),
             max_tokens=self.cfg.max_tokens,
             temperature=temperature,
         )
-        draft = _parse(QuestionDraft, reply)
+        draft: QuestionDraft = _parse(model, reply)
         vector = self._check_question(draft, planned)
         return self._with_signals(draft, vector, planned, messages, reply), vector
 
@@ -283,7 +309,7 @@ class KitWriter:
         """Reject a question not asked to the candidate, naming what the passage does not, or
         rewording an earlier one; its embedding otherwise."""
         if not _YOU.search(draft.question):
-            raise Rejected('the question must be asked to the candidate, as "you".')
+            raise NotAsked('the question must be asked to the candidate, as "you".')
         allowed = "\n".join(
             [planned.passage.location, planned.context, self.kit.role, self.kit.level]
         )
