@@ -276,10 +276,54 @@ def chat() -> None:
 
 
 # ---------------------------------------------------------------- interview kits
+def render_kit_question(n: int, q: dict[str, Any]) -> None:
+    """One kit question as a card: competency, signals of a strong answer, follow-up, source."""
+    with st.container(border=True):
+        st.markdown(f"**{n}. {q['question']}**")
+        signals = "\n".join(f"- {s}" for s in q["signals"])
+        st.markdown(f"*Competency:* {q['competency']}  \n*A strong answer shows:*\n\n{signals}")
+        if q.get("below"):
+            st.markdown(f'*Compared with {q["below_level"]}:* the source says "{q["below"]}"')
+        st.markdown(f"*Follow-up:* {q['follow_up']}")
+        src = q["source"]
+        st.caption(f"Source: {src['title']} › {src['heading']} ({src['source']})")
+
+
+def write_kit(role: str, level: str, count: int) -> None:
+    """Plan the kit, then show each question as soon as it is checked; keep what was made."""
+    from dataclasses import asdict
+
+    from lodestar.kits import KitQuestion, KitWriter
+
+    try:
+        with st.spinner("Planning the kit from the knowledge base…"):
+            writer = KitWriter(get_services(), role, level, count)
+    except Exception as exc:
+        show_error(exc)
+        return
+    total = len(writer.plan.questions)
+    bar = st.progress(0.0, text=f"Writing question 1 of {total}…")
+    try:
+        for done, event in enumerate(writer, start=1):
+            if isinstance(event, KitQuestion):
+                render_kit_question(writer.kit.made, asdict(event))
+                state.kit = writer.kit.to_json()  # kept if the page is left mid-kit
+                state.kit_markdown = writer.kit.to_markdown()
+            else:
+                st.warning(event.note, icon=":material/skip_next:")
+            bar.progress(done / total, text=f"Writing question {min(done + 1, total)} of {total}…")
+    except Exception as exc:  # keep the questions made so far
+        writer.kit.stopped = ui.explain(exc)[0]
+        show_error(exc)
+    bar.empty()
+    if writer.kit.made:
+        state.kit = writer.kit.to_json()
+        state.kit_markdown = writer.kit.to_markdown()
+        st.rerun()
+
+
 def interview() -> None:
     """Questions for a role and level, as cards or a table, downloadable as Markdown."""
-    from lodestar.interview import build_interview_kit
-
     st.header("Interview kit")
     if not found.roles or not found.levels:
         st.warning(
@@ -294,24 +338,14 @@ def interview() -> None:
         count = st.number_input("Number of questions", min_value=1, max_value=20, value=5)
         go = st.form_submit_button("Write the kit", type="primary")
     if go:
-        bar = st.progress(0.0, text="Finding passages in the role profiles…")
-
-        def on_question(done: int, total: int) -> None:
-            bar.progress(done / total, text=f"Writing question {min(done + 1, total)} of {total}…")
-
-        try:
-            kit = build_interview_kit(get_services(), role, level, int(count), on_question)
-        except Exception as exc:
-            bar.empty()
-            show_error(exc)
-        else:
-            bar.empty()
-            state.kit = kit.to_json()
-            state.kit_markdown = kit.to_markdown()
+        write_kit(role, level, int(count))
     kit_data = state.get("kit")
     if not kit_data:
         return
     st.subheader(f"{kit_data['role']} · {kit_data['level']}")
+    st.caption(ui.kit_summary(kit_data))
+    for note in kit_data["notes"]:
+        st.caption(f"Note: {note}")
     name = f"interview-kit-{ui.slug(kit_data['role'])}-{ui.slug(kit_data['level'])}"
     cols = st.columns(2)
     cols[0].download_button(
@@ -331,7 +365,7 @@ def interview() -> None:
                 {
                     "question": q["question"],
                     "competency": q["competency"],
-                    "strong answer shows": q["strong_answer"],
+                    "strong answer shows": "; ".join(q["signals"]),
                     "follow-up": q["follow_up"],
                     "source": f"{q['source']['title']} › {q['source']['heading']}",
                 }
@@ -342,15 +376,7 @@ def interview() -> None:
         )
         return
     for n, q in enumerate(questions, start=1):
-        with st.container(border=True):
-            st.markdown(f"**{n}. {q['question']}**")
-            st.markdown(
-                f"*Competency:* {q['competency']}  \n"
-                f"*A strong answer shows:* {q['strong_answer']}  \n"
-                f"*Follow-up:* {q['follow_up']}"
-            )
-            src = q["source"]
-            st.caption(f"Source: {src['title']} › {src['heading']} ({src['source']})")
+        render_kit_question(n, q)
 
 
 if mode == "Chat":

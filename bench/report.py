@@ -66,6 +66,27 @@ def targets(results: dict[str, Any]) -> list[dict[str, Any]]:
             f"{answer['median_total_s']} s",
             answer["median_total_s"] <= 25,
         )
+    kit = results.get("kit")
+    if kit:
+        limit = 60 if kit["machine"]["avx512"] else 120
+        add(
+            f"interview kit, {kit['asked']} questions",
+            f"<= {limit} s",
+            f"{kit['kit_s']} s",
+            kit["kit_s"] <= limit,
+        )
+        add(
+            "interview kit: first question shown",
+            "<= 10 s",
+            f"{kit['first_question_s']} s",
+            (kit["first_question_s"] or 1e9) <= 10,
+        )
+        add(
+            "interview kit: attempts per question",
+            "< 1.3",
+            f"{kit['attempts_per_question']}",
+            kit["attempts_per_question"] < 1.3,
+        )
     concurrency = results.get("concurrency", {})
     for key, label in (
         ("threads", "20 concurrent retrievals"),
@@ -244,6 +265,17 @@ def write_markdown(results: dict[str, Any], path: Path, plot_name: str) -> None:
             f"{answer['peak_rss_mb']} MB · medians over {len(answer['questions'])} questions: "
             f"first token {answer['median_first_token_s']} s, total {answer['median_total_s']} s, "
             f"{answer['median_tokens_per_s']} tokens/s (details: answer_latency.md)",
+            "",
+        ]
+    kit = results.get("kit")
+    if kit:
+        lines += [
+            "## Interview-kit latency (bundled model)",
+            "",
+            f"{kit['role']}, {kit['level']}: {kit['made']} of {kit['asked']} questions in "
+            f"{kit['kit_s']} s, first shown after {kit['first_question_s']} s, "
+            f"{kit['attempts_per_question']} attempts per question; figures or names absent from "
+            f"their source: {len(kit['ungrounded_terms'])} (details: kit_latency.md)",
             "",
         ]
     if results.get("phase_seconds"):

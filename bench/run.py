@@ -340,22 +340,25 @@ def _run(args: argparse.Namespace, work: Path, results: dict[str, Any], phases: 
             )
 
     if not args.skip_answer:
-        with phases.phase("answer latency with the bundled model"):
-            subprocess.run(
-                [
-                    sys.executable,
-                    str(ROOT / "bench" / "answer_latency.py"),
-                    "--data-dir",
-                    str(idx["starter"]),
-                    "--out",
-                    str(args.out),
-                ],
-                cwd=ROOT,
-                check=True,
-            )
-            results["answer"] = json.loads(
-                (args.out / "answer_latency.json").read_text(encoding="utf-8")
-            )
+        # Separate processes: each loads the bundled model afresh and reports its own peak RSS.
+        for key, script, label in (
+            ("answer", "answer_latency", "answer latency with the bundled model"),
+            ("kit", "kit_latency", "interview-kit latency with the bundled model"),
+        ):
+            with phases.phase(label):
+                subprocess.run(
+                    [
+                        sys.executable,
+                        str(ROOT / "bench" / f"{script}.py"),
+                        "--data-dir",
+                        str(idx["starter"]),
+                        "--out",
+                        str(args.out),
+                    ],
+                    cwd=ROOT,
+                    check=True,
+                )
+                results[key] = json.loads((args.out / f"{script}.json").read_text(encoding="utf-8"))
 
 
 def large_index(

@@ -314,29 +314,89 @@ def interview(
     data_dir: DataDirOpt = None,
     knowledge_dir: KnowledgeDirOpt = None,
 ) -> None:
-    """Generate an interview kit for a role and level, grounded in the role profiles."""
-    from lodestar.interview import build_interview_kit
+    """Generate an interview kit for a role and level, grounded in the role profiles.
+
+    Questions are shown as each one is checked; with -o the file is rewritten after each, so an
+    error or Ctrl-C still leaves the questions made so far. Exit 0 when at least one was made.
+    """
+    from lodestar.kits import KitQuestion, KitWriter
 
     if fmt not in ("md", "json"):
         err.print("[red]error:[/red] --format must be md or json")
         raise typer.Exit(2)
     settings = _with_backend(_settings(data_dir, knowledge_dir), backend)
-    with _user_errors(), err.status("Writing the interview kit…") as status:
-
-        def on_question(done: int, total: int) -> None:
-            status.update(f"Writing the interview kit… {done}/{total} questions")
-
-        kit = build_interview_kit(_services(settings), role, level, count, on_question)
-    text = (
-        json.dumps(kit.to_json(), ensure_ascii=False, indent=2) + "\n"
-        if fmt == "json"
-        else kit.to_markdown()
-    )
-    if output:
-        output.write_text(text, encoding="utf-8")
+    with _user_errors(), err.status("Planning the interview kit…"):
+        writer = KitWriter(_services(settings), role, level, count)
+    kit = writer.kit
+    streaming = fmt == "md" and output is None
+    if streaming:
+        _emit(kit.header())
+    planned = ", ".join(q.competency for q in writer.plan.questions)
+    err.print(f"[dim]planned {len(writer.plan.questions)} competencies: {escape(planned)}[/dim]")
+    interrupted = False
+    try:
+        with err.status(f"Writing question 1 of {len(writer.plan.questions)}…") as status:
+            for event in writer:
+                if isinstance(event, KitQuestion):
+                    if streaming:
+                        _emit(kit.question_block(kit.made, event))
+                    else:
+                        err.print(
+                            f"question {kit.made}: {escape(event.question)} "
+                            f"[dim]({event.seconds:.1f} s)[/dim]"
+                        )
+                    if output:
+                        _write_kit(output, kit, fmt)
+                else:
+                    err.print(f"[yellow]skipped:[/yellow] {escape(event.note)}")
+                done = kit.made + len(kit.notes) - len(writer.plan.notes)
+                status.update(f"Writing question {done + 1} of {len(writer.plan.questions)}…")
+    except KeyboardInterrupt:
+        interrupted = True
+        kit.stopped = "interrupted"
+    except Exception as exc:  # the model server went away, …: keep what was made
+        if os.environ.get("LODESTAR_DEBUG"):
+            raise
+        kit.stopped = (
+            exc.message if isinstance(exc, LodestarError) else f"{type(exc).__name__}: {exc}"
+        )
+        err.print(f"[red]error:[/red] {escape(kit.stopped)}")
+    if streaming:
+        _emit(kit.footer())
+    elif output:
+        _write_kit(output, kit, fmt)
         err.print(f"wrote {output}")
     else:
-        sys.stdout.write(text)
+        sys.stdout.write(_kit_text(kit, fmt))
+    if kit.made == 0:
+        err.print("[red]error:[/red] no question was made")
+        raise typer.Exit(130 if interrupted else 1)
+    if not kit.complete:
+        err.print(f"[yellow]warning:[/yellow] {kit.made} of {kit.asked} questions made")
+    err.print(
+        f"[dim]{kit.made} questions in {kit.seconds:.0f} s (first after "
+        f"{kit.first_question_s or 0:.1f} s), {kit.attempts} attempts[/dim]"
+    )
+    if interrupted:
+        raise typer.Exit(130)
+
+
+def _emit(text: str) -> None:
+    sys.stdout.write(text)
+    sys.stdout.flush()
+
+
+def _kit_text(kit: Any, fmt: str) -> str:
+    if fmt == "json":
+        return json.dumps(kit.to_json(), ensure_ascii=False, indent=2) + "\n"
+    return str(kit.to_markdown())
+
+
+def _write_kit(path: Path, kit: Any, fmt: str) -> None:
+    """Replace the file in one step, so a kill never leaves half a kit in it."""
+    partial = path.with_name(f".{path.name}.partial")
+    partial.write_text(_kit_text(kit, fmt), encoding="utf-8")
+    os.replace(partial, path)
 
 
 @app.command("setup-model")

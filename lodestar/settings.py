@@ -218,6 +218,43 @@ class AnswerSettings(BaseModel):
     )
 
 
+class InterviewSettings(BaseModel):
+    """How interview kits are written and checked."""
+
+    signals: int = Field(
+        3, ge=2, le=3, description="Signals of a strong answer the model is asked for per question."
+    )
+    min_signals: int = Field(
+        2,
+        ge=1,
+        le=3,
+        description="Signals that must survive the grounding check for a question to be kept; "
+        "with fewer the question is written again.",
+    )
+    max_attempts: int = Field(
+        3, ge=1, le=6, description="Tries per question before it is skipped with a note."
+    )
+    duplicate_similarity: float = Field(
+        0.65,
+        ge=0.0,
+        le=1.0,
+        description="Cosine similarity (MiniLM, the role's name left out) of two questions at or "
+        "above which the second is a reworded repeat and is written again. Chosen on "
+        "eval/kit_question_pairs.jsonl: every distinct pair is below it (max 0.64), 13 of 15 "
+        "rewordings at or above.",
+    )
+    max_tokens: int = Field(
+        200, ge=64, description="Longest reply per question (the JSON with its signals)."
+    )
+    reserve: int = Field(
+        2,
+        ge=0,
+        le=5,
+        description="Competencies planned beyond the count asked for: a question that fails its "
+        "attempts is skipped with a note and the next one is asked instead.",
+    )
+
+
 class EvalSettings(BaseModel):
     """The evaluation suite's judge (the model that scores answers)."""
 
@@ -277,6 +314,7 @@ class Settings(BaseSettings):
     retrieval: RetrievalSettings = Field(default_factory=RetrievalSettings)
     llm: LLMSettings = Field(default_factory=LLMSettings)
     answer: AnswerSettings = Field(default_factory=AnswerSettings)
+    interview: InterviewSettings = Field(default_factory=InterviewSettings)
     eval: EvalSettings = Field(default_factory=EvalSettings)
 
     @property

@@ -125,6 +125,16 @@ def grounding_line(answer: dict[str, Any]) -> tuple[str, str]:
     return ("ok" if verified.get("verified") else "partial"), text
 
 
+def kit_summary(kit: dict[str, Any]) -> str:
+    """Asked for, made, time and model of a kit, for the caption above it."""
+    text = (
+        f"{kit['made']} of {kit['asked']} questions made in {kit['seconds']:.0f} s · {kit['model']}"
+    )
+    if kit.get("stopped"):
+        text += f" · stopped early: {kit['stopped']}"
+    return text
+
+
 def slug(text: str) -> str:
     """File-name friendly form of a role or level."""
     return re.sub(r"[^a-z0-9]+", "-", text.lower()).strip("-") or "kit"

@@ -48,18 +48,20 @@ def make_pdf(pages: list[str]) -> bytes:
     return bytes(out)
 
 
-def kit_question(text: str) -> str:
-    """A valid interview-question reply (JSON), as the model must produce it."""
+def kit_question(
+    text: str,
+    signals: tuple[str, ...] = (
+        "Hires and mentors ML engineers",
+        "Sets technical standards and best practices",
+        "Takes ML systems from prototype to production",
+    ),
+    follow_up: str = "What would you change next time?",
+) -> str:
+    """A valid interview-question reply (JSON), as the model must produce it; the default
+    signals are all in knowledge/ml-engineering-manager.md's passages on leadership."""
     import json
 
-    return json.dumps(
-        {
-            "question": text,
-            "competency": "Team leadership",
-            "strong_answer": "Names concrete hiring and mentoring practices.",
-            "follow_up": "What would you change next time?",
-        }
-    )
+    return json.dumps({"question": text, "signals": list(signals), "follow_up": follow_up})
 
 
 class QueuedLLM:

@@ -194,6 +194,10 @@ PROMPT_VALUES: dict[str, str] = {
     "statement": "Teams have 5-20 engineers.",
     "evidence": "Team size: 5-20 engineers.",
     "where": "[2]",
+    "focus": "Ask about the senior level.",
+    "target": "can do a thorough requirement analysis",
+    "below": "can do a simple requirement analysis",
+    "below_level": "junior",
 }
 
 

@@ -164,32 +164,50 @@ def test_filters_restrict_the_passages_given_to_the_model(start_app: Callable[..
     assert {Path(c["source"]).name for c in supplied} <= allowed
 
 
-def test_interview_kit_renders_cards_table_and_downloads(start_app: Callable[..., Any]) -> None:
+def test_interview_kit_streams_cards_keeps_going_past_a_failed_question_and_downloads(
+    start_app: Callable[..., Any],
+) -> None:
     at, llm = start_app(
         kit_question("How would you grow a team of ML engineers over a year?"),
-        kit_question("How do you choose MLOps tooling for a new platform team?"),
+        "{}",
+        "not json",
+        "[]",  # the second question fails its three attempts and is skipped,
+        kit_question("How do you take an ML system from prototype to production?"),
+        kit_question("How do you keep your team current with new technologies?"),  # its stand-in
     )
     at.radio(key="mode").set_value("Interview kit").run()
     form = at.get("form")[0]
     form.selectbox[0].set_value("ML Engineering Manager")
     form.selectbox[1].set_value("senior")
-    form.number_input[0].set_value(2)
+    form.number_input[0].set_value(3)
     form.button[0].click().run()
     assert not at.exception
     assert not at.error
+    assert len(llm.calls) == 6
 
     kit = at.session_state.kit
-    assert [q["level"] for q in kit["questions"]] == ["senior", "senior"]
-    assert "How would you grow a team" in texts(at.markdown)
-    assert "Source:" in texts(at.caption)
+    assert (kit["asked"], kit["made"]) == (3, 3)
+    assert [q["level"] for q in kit["questions"]] == ["senior"] * 3
+    shown = texts(at.markdown)
+    assert "**1. How would you grow a team of ML engineers over a year?**" in shown
+    assert "**2. How do you take an ML system from prototype to production?**" in shown
+    assert "- Hires and mentors ML engineers" in shown
+    captions = texts(at.caption)
+    assert "3 of 3 questions made" in captions
+    assert "asked instead" in captions
+    assert "question 2 (" in captions
+    assert "skipped" in captions
+    assert "Source:" in captions
     names = [b.proto.label for b in at.get("download_button")]
     assert names == ["Download Markdown", "Download JSON"]
-    assert "## Interview kit: ML Engineering Manager (senior)" in at.session_state.kit_markdown
-    assert len(llm.calls) == 2
+    markdown = at.session_state.kit_markdown
+    assert "## Interview kit: ML Engineering Manager (senior)" in markdown
+    assert "_3 questions asked for, 3 made._" in markdown
 
     at.radio(key="kit_view").set_value("Table").run()
     table = at.dataframe[0].value
-    assert list(table["competency"]) == ["Team leadership", "Team leadership"]
+    assert len(set(table["competency"])) == 3
+    assert "Hires and mentors ML engineers" in table["strong answer shows"][0]
 
 
 def test_upload_adds_a_good_file_and_rejects_a_corrupt_pdf_keeping_the_index(

@@ -23,7 +23,7 @@ from ingest.pipeline import ingest_paths
 from lodestar.answer import AnswerEngine
 from lodestar.cli import app
 from lodestar.grounding import split_statements
-from lodestar.interview import build_interview_kit
+from lodestar.kits import build_interview_kit
 from lodestar.llm import build_llm
 from lodestar.model_server import SERVED_MODEL_ALIAS
 from lodestar.services import Services
@@ -112,18 +112,27 @@ def test_off_topic_question_is_refused_without_loading_the_model(kb_dir: Path) -
     assert data["closest_topics"]
 
 
-def test_interview_kit_json_validates(kb_dir: Path, embed_model: Any, local_llm: Any) -> None:
+def test_interview_kit_is_distinct_grounded_and_validates(
+    kb_dir: Path, embed_model: Any, local_llm: Any
+) -> None:
+    from lodestar.evaluation.kits import schema_errors, score_kit
+
     services = Services(Settings(data_dir=kb_dir), embed_model=embed_model, llm=local_llm)
-    kit = build_interview_kit(services, "ML Engineering Manager", "senior", count=2)
+    kit = build_interview_kit(services, "ML Engineering Manager", "senior", count=3)
     data = kit.to_json()
-    assert len(data["questions"]) == 2
-    assert data["questions"][0]["question"] != data["questions"][1]["question"]
+    assert kit.made >= 2, kit.notes
+    assert schema_errors(data) == []
+    assert len({q["competency"] for q in data["questions"]}) == kit.made
     for question in data["questions"]:
-        assert question["question"].strip().endswith("?")
-        assert question["competency"]
-        assert question["strong_answer"]
+        assert 2 <= len(question["signals"]) <= 3
         assert question["follow_up"]
-        assert question["source"]["source"].endswith("ml-engineering-manager.md")
+    scores = score_kit(kit, embed_model.get_text_embedding_batch)
+    assert scores.distinct, scores.similar_pairs
+    assert scores.ungrounded_terms == []
+    # a question that fails its attempts gives way to a reserve competency: the kit is full
+    assert kit.made == kit.asked, kit.notes
+    tried = kit.made + len(kit.notes)
+    assert kit.attempts <= services.settings.interview.max_attempts * tried
     assert "### 1." in kit.to_markdown()
 
 

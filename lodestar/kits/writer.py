@@ -1,0 +1,414 @@
+"""Writing a planned kit, one question at a time, each checked before it is shown.
+
+Per planned competency the model writes a question, 2-3 signals of a strong answer and a
+follow-up under a JSON schema. A reply is rejected (and written again, sampling a little) when
+it does not validate, when its question or follow-up names a figure or name the passage lacks,
+when its question rewords an earlier one (embedding similarity), or when fewer than
+`min_signals` of its signals survive the grounding check (the deterministic guard, then the
+yes/no verifier against the passage). A question that fails all its attempts is skipped with a
+note; the others are kept.
+
+The prompt starts with what every question of a kit shares (the system prompt with the role and
+level) and ends with the passage, so llama.cpp reuses the shared prefix's KV cache; a signal's
+check follows the question's own chat and costs only its own tokens.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import time
+from collections.abc import Callable, Iterator
+from typing import TYPE_CHECKING, Any, TypeVar
+
+import numpy as np
+from llama_index.core.base.llms.types import ChatMessage, MessageRole
+from pydantic import BaseModel, Field, ValidationError, field_validator
+
+from lodestar.answer import AnswerEngine, citation_for, format_passage
+from lodestar.errors import LodestarError
+from lodestar.grounding import Statement, guard_findings, missing_terms
+from lodestar.kits.kit import InterviewKit, KitQuestion, SkippedQuestion, comparable_question
+from lodestar.kits.plan import KitPlan, PlannedQuestion, plan_kit
+from lodestar.prompts import render_prompt
+
+if TYPE_CHECKING:
+    from lodestar.services import Services
+
+KitEvent = KitQuestion | SkippedQuestion
+_Draft = TypeVar("_Draft", bound=BaseModel)
+# A question about the role in the third person ("What does a manager need?") is not one a
+# panel can ask a candidate.
+_YOU = re.compile(
+    r"\b(you|your|yours|yourself)\b|^(describe|tell me|walk me|explain|give|share)\b",
+    re.IGNORECASE,
+)
+# "ensures" is not a signal a panel can listen for; "estimates project timelines" is.
+MIN_SIGNAL_WORDS = 3
+
+
+class QuestionDraft(BaseModel):
+    """One question as the model must produce it (short fields: fewer tokens to generate)."""
+
+    question: str = Field(min_length=10, max_length=300)
+    signals: list[str] = Field(min_length=2, max_length=3)
+    follow_up: str = Field(min_length=5, max_length=300)
+
+    @field_validator("question", "follow_up")
+    @classmethod
+    def _strip(cls, value: str) -> str:
+        return " ".join(value.split())
+
+    @field_validator("signals")
+    @classmethod
+    def _clean_signals(cls, value: list[str]) -> list[str]:
+        return _tidy_signals(value)
+
+
+def _tidy_signals(value: list[str]) -> list[str]:
+    return [" ".join(s.split()).rstrip(".;") for s in value]
+
+
+# How a question to the candidate opens. The small model writes about "the Lead ML Engineer" in
+# the third person whenever the passage quotes a level's line, whatever the prompt says; for
+# those passages (and after such a reply) the grammar makes the question open as one to them.
+OPENINGS = (
+    r"^(Tell me about a time you|How do you|How would you|Describe how you"
+    r"|Walk me through how you) [^\n]+$"
+)
+
+
+class AskedQuestionDraft(QuestionDraft):
+    """A QuestionDraft whose question must open as one asked to the candidate."""
+
+    question: str = Field(min_length=10, max_length=300, pattern=OPENINGS)
+
+
+class SignalsDraft(BaseModel):
+    """Signals alone, asked for again when only a question's signals failed their check."""
+
+    signals: list[str] = Field(min_length=2, max_length=3)
+
+    @field_validator("signals")
+    @classmethod
+    def _clean_signals(cls, value: list[str]) -> list[str]:
+        return _tidy_signals(value)
+
+
+class Rejected(Exception):
+    """A reply that does not make a usable question, with the reason the next attempt is told."""
+
+
+class NotAsked(Rejected):
+    """A question about the role in the third person, not one asked to the candidate."""
+
+
+class WeakSignals(Rejected):
+    """A question that passed every check but its signals': only the signals are written again."""
+
+    def __init__(
+        self,
+        reason: str,
+        *,
+        draft: QuestionDraft,
+        vector: np.ndarray,
+        messages: list[ChatMessage],
+        reply: str,
+    ) -> None:
+        super().__init__(reason)
+        self.draft = draft
+        self.vector = vector
+        self.messages = messages
+        self.reply = reply
+
+
+def _parse(model: type[_Draft], reply: str) -> _Draft:
+    try:
+        return model.model_validate(json.loads(reply))
+    except json.JSONDecodeError as exc:
+        raise Rejected("the reply was not JSON.") from exc
+    except ValidationError as exc:
+        first = exc.errors()[0]
+        where = ".".join(str(part) for part in first["loc"])
+        raise Rejected(f"{where}: {first['msg']}.") from exc
+
+
+def response_format(services: Services, model: type[BaseModel] | None = None) -> dict[str, Any]:
+    """The JSON schema the reply is generated under (llama.cpp grammar or OpenAI json_schema)."""
+    schema = (model or QuestionDraft).model_json_schema()
+    for prop in schema["properties"].values():
+        # maxLength becomes a deeply nested llama.cpp grammar; max_tokens bounds the reply instead.
+        prop.pop("maxLength", None)
+    if services.settings.llm.backend == "openai":
+        return {
+            "type": "json_schema",
+            "json_schema": {"name": "interview_question", "schema": schema, "strict": False},
+        }
+    return {"type": "json_object", "schema": schema}
+
+
+class KitWriter:
+    """Plans a kit, then yields each question as it validates; `kit` always holds what was made.
+
+    Iterate it to stream (CLI, app); an exception or Ctrl-C leaves the questions made so far in
+    `kit`, for the caller to write out.
+    """
+
+    def __init__(
+        self,
+        services: Services,
+        role: str,
+        level: str,
+        count: int = 8,
+        clock: Callable[[], float] = time.perf_counter,
+    ) -> None:
+        if not 1 <= count <= 20:
+            raise LodestarError("count must be between 1 and 20")
+        self.services = services
+        self.engine = AnswerEngine(services)
+        self.cfg = services.settings.interview
+        self.clock = clock
+        self.started = clock()
+        self.plan: KitPlan = plan_kit(services, role, level, count, reserve=self.cfg.reserve)
+        self.kit = InterviewKit(
+            role=self.plan.role,
+            level=self.plan.level,
+            asked=count,
+            backend=services.settings.llm.backend,
+            model=services.llm_id,
+            notes=list(self.plan.notes),
+        )
+        self._question_vectors: list[np.ndarray] = []
+
+    def __iter__(self) -> Iterator[KitEvent]:
+        system = ChatMessage(
+            role=MessageRole.SYSTEM,
+            content=render_prompt("interview_system", role=self.kit.role, level=self.kit.level),
+        )
+        queue = list(self.plan.questions)
+        reserve = list(self.plan.reserve)
+        n = 0
+        while queue:
+            planned = queue.pop(0)
+            n += 1
+            event = self._write(n, planned, system)
+            if isinstance(event, SkippedQuestion) and reserve:
+                queue.append(reserve.pop(0))
+                event.replaced_by = queue[-1].competency
+            self.kit.seconds = round(self.clock() - self.started, 2)
+            if isinstance(event, KitQuestion):
+                event.source.n = self.kit.made + 1
+                self.kit.questions.append(event)
+                if self.kit.first_question_s is None:
+                    self.kit.first_question_s = self.kit.seconds
+            else:
+                self.kit.notes.append(event.note)
+            yield event
+
+    def run(self) -> InterviewKit:
+        """Write the whole kit."""
+        for _ in self:
+            pass
+        return self.kit
+
+    def _write(self, n: int, planned: PlannedQuestion, system: ChatMessage) -> KitEvent:
+        started = self.clock()
+        prompt = render_prompt(
+            "interview",
+            context=format_passage(1, planned.passage, planned.context),
+            level=self.kit.level,
+            role=self.kit.role,
+            focus=_focus(planned, self.kit.level),
+        )
+        problems: list[str] = []
+        weak: WeakSignals | None = None
+        asked = planned.target is not None  # constrain the question's opening
+        for attempt in range(1, self.cfg.max_attempts + 1):
+            self.kit.attempts += 1
+            # A retry must not repeat the same output: sample a little.
+            temperature = self.services.settings.llm.temperature if attempt == 1 else 0.7
+            try:
+                if weak is not None:
+                    question, vector = self._rewrite_signals(weak, planned, temperature)
+                else:
+                    question, vector = self._draft(
+                        prompt, problems, planned, system, temperature, asked
+                    )
+            except Rejected as exc:
+                problems.append(str(exc))
+                weak = exc if isinstance(exc, WeakSignals) else None
+                asked = asked or isinstance(exc, NotAsked)
+                continue
+            self._question_vectors.append(vector)
+            question.attempts = attempt
+            question.rejected = problems
+            question.seconds = round(self.clock() - started, 2)
+            return question
+        return SkippedQuestion(
+            n=n,
+            competency=planned.competency,
+            reason=f"no valid question in {self.cfg.max_attempts} attempts ("
+            + "; ".join(problems)
+            + ")",
+        )
+
+    def _draft(
+        self,
+        prompt: str,
+        problems: list[str],
+        planned: PlannedQuestion,
+        system: ChatMessage,
+        temperature: float,
+        asked: bool = False,
+    ) -> tuple[KitQuestion, np.ndarray]:
+        """Write the whole question (again, told why the last one was rejected); `asked`: with
+        the question's opening constrained to one addressed to the candidate."""
+        content = prompt
+        if problems:  # appended after the passage, so the shared prefix is untouched
+            # every reason so far: told only the last, the model fixed it and broke the first
+            reasons = " ".join(dict.fromkeys(problems))
+            content += "\n\n" + render_prompt("interview_retry", avoid=reasons)
+        messages = [system, ChatMessage(role=MessageRole.USER, content=content)]
+        model = AskedQuestionDraft if asked else QuestionDraft
+        reply = self.engine.chat_text(
+            messages,
+            response_format=response_format(self.services, model),
+            max_tokens=self.cfg.max_tokens,
+            temperature=temperature,
+        )
+        draft: QuestionDraft = _parse(model, reply)
+        vector = self._check_question(draft, planned)
+        return self._with_signals(draft, vector, planned, messages, reply), vector
+
+    def _rewrite_signals(
+        self, weak: WeakSignals, planned: PlannedQuestion, temperature: float
+    ) -> tuple[KitQuestion, np.ndarray]:
+        """Keep a question whose only fault was its signals and ask for the signals alone: a
+        reply a third as long, in the same chat (its prefix is still in llama.cpp's cache)."""
+        messages = [
+            *weak.messages,
+            ChatMessage(role=MessageRole.ASSISTANT, content=weak.reply),
+            ChatMessage(
+                role=MessageRole.USER, content=render_prompt("interview_signals", avoid=str(weak))
+            ),
+        ]
+        reply = self.engine.chat_text(
+            messages,
+            response_format=response_format(self.services, SignalsDraft),
+            max_tokens=self.cfg.max_tokens // 2,
+            temperature=temperature,
+        )
+        signals = _parse(SignalsDraft, reply).signals
+        draft = weak.draft.model_copy(update={"signals": signals})
+        # Checked in the question's own chat, as the first signals were.
+        return self._with_signals(
+            draft, weak.vector, planned, weak.messages, weak.reply
+        ), weak.vector
+
+    def _check_question(self, draft: QuestionDraft, planned: PlannedQuestion) -> np.ndarray:
+        """Reject a question not asked to the candidate, naming what the passage does not, or
+        rewording an earlier one; its embedding otherwise."""
+        if not _YOU.search(draft.question):
+            raise NotAsked('the question must be asked to the candidate, as "you".')
+        allowed = "\n".join(
+            [planned.passage.location, planned.context, self.kit.role, self.kit.level]
+        )
+        for name, text in (("question", draft.question), ("follow_up", draft.follow_up)):
+            missing = missing_terms(text, allowed)
+            if missing:
+                raise Rejected(
+                    f"the {name} names {', '.join(missing)}, which the passage does not mention."
+                )
+        vector = _unit(
+            np.asarray(
+                self.services.embed_question(comparable_question(draft.question, self.kit.role))
+            )
+        )
+        for earlier, seen in zip(self.kit.questions, self._question_vectors, strict=True):
+            if float(vector @ seen) >= self.cfg.duplicate_similarity:
+                raise Rejected(
+                    f'the question repeats an earlier one ("{earlier.question}"); ask about '
+                    f"{planned.competency} instead."
+                )
+        return vector
+
+    def _with_signals(
+        self,
+        draft: QuestionDraft,
+        vector: np.ndarray,
+        planned: PlannedQuestion,
+        messages: list[ChatMessage],
+        reply: str,
+    ) -> KitQuestion:
+        signals = self._supported_signals(draft.signals, planned, messages)
+        if len(signals) < self.cfg.min_signals:
+            dropped = "; ".join(f'"{s}"' for s in draft.signals if s not in signals)
+            raise WeakSignals(
+                f"only {len(signals)} of its signals are stated in the passage (not {dropped}).",
+                draft=draft,
+                vector=vector,
+                messages=messages,
+                reply=reply,
+            )
+        return KitQuestion(
+            question=draft.question,
+            competency=planned.competency,
+            level=self.kit.level,
+            signals=signals,
+            follow_up=draft.follow_up,
+            source=citation_for(1, planned.passage),
+            below=planned.below.text if planned.below else None,
+            below_level=planned.below.level if planned.below else None,
+        )
+
+    def _supported_signals(
+        self, signals: list[str], planned: PlannedQuestion, messages: list[ChatMessage]
+    ) -> list[str]:
+        """The signals the guard and the verifier find in the passage (the asked level's line,
+        when the passage describes levels), in order, without repeats or one-word ones."""
+        context = planned.target.text if planned.target else planned.context
+        context = f"{planned.passage.location}\n{context}"
+        verifier = self.engine.verifier()
+        kept: list[str] = []
+        for signal in dict.fromkeys(signals):
+            if len(signal.split()) < MIN_SIGNAL_WORDS or guard_findings(signal, context):
+                continue
+            verdict = verifier.check_against(
+                Statement(text=signal, cites=[1]), [1], [context], messages
+            )
+            if verdict.supported:
+                kept.append(signal)
+        return kept
+
+
+def build_interview_kit(
+    services: Services,
+    role: str,
+    level: str,
+    count: int = 8,
+    on_question: Callable[[KitEvent], None] | None = None,
+) -> InterviewKit:
+    """Plan the kit and write it; `on_question` sees each question (or skip) as it is done."""
+    writer = KitWriter(services, role, level, count)
+    for event in writer:
+        if on_question:
+            on_question(event)
+    return writer.kit
+
+
+def _focus(planned: PlannedQuestion, level: str) -> str:
+    if planned.target is None:
+        return ""
+    if planned.below is None:
+        return render_prompt("interview_level_first", level=level, target=planned.target.text)
+    return render_prompt(
+        "interview_level",
+        level=level,
+        target=planned.target.text,
+        below_level=planned.below.level,
+        below=planned.below.text,
+    )
+
+
+def _unit(vector: np.ndarray) -> np.ndarray:
+    return vector / (float(np.linalg.norm(vector)) + 1e-12)
