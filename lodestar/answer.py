@@ -221,17 +221,11 @@ class AnswerEngine:
         """Start answering; iterate the returned stream for text, then read `.result`."""
         started = time.perf_counter()
         standalone = self.condense(question, history)
-        # Retrieve more passages than fit, and let the token budget decide how many are read.
-        found = retrieve(
-            standalone, self.services, k or self.services.settings.answer.passages, filters
-        )
+        found, supplied = self.passages_for(standalone, k, filters)
         timings = Timings(retrieval_ms=round(found.ms, 1))
         backend = self.services.settings.llm.backend
         if not found.covered:
             return self._refusal(question, standalone, found, timings, started)
-        supplied = pack_passages(
-            found.passages, self.services.settings.answer.context_tokens, self.count_tokens
-        )
         messages = self.messages_for(standalone, supplied)
         cfg = self.services.settings.answer
         answerable: float | None = None
@@ -291,13 +285,21 @@ class AnswerEngine:
     def answerable_probability(self, question: str) -> float:
         """P(yes) to "do the passages answer this?" as `stream` asks it (0.0 when retrieval
         already finds the question not covered); for calibrating the threshold."""
-        found = retrieve(question, self.services, self.services.settings.answer.passages)
+        found, supplied = self.passages_for(question)
         if not found.covered:
             return 0.0
-        supplied = pack_passages(
-            found.passages, self.services.settings.answer.context_tokens, self.count_tokens
-        )
         return self.judge(answerability_messages(self.messages_for(question, supplied), question))
+
+    def passages_for(
+        self, question: str, k: int | None = None, filters: PassageFilters | None = None
+    ) -> tuple[RetrievalResult, list[Passage]]:
+        """Retrieve more passages than fit, and let the token budget decide which are read
+        (none when the question is not covered)."""
+        cfg = self.services.settings.answer
+        found = retrieve(question, self.services, k or cfg.passages, filters)
+        if not found.covered:
+            return found, []
+        return found, pack_passages(found.passages, cfg.context_tokens, self.count_tokens)
 
     def judge(self, messages: Sequence[ChatMessage]) -> float:
         """P(yes) for a chat ending in a yes/no question, from the configured LLM."""

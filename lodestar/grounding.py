@@ -183,23 +183,24 @@ def context_lines(context: str) -> list[str]:
     return lines
 
 
+def _most_similar(statement: str, texts: Sequence[str], embed: Embed) -> int:
+    """Index of the text most similar to the statement (cosine of the embedder's vectors)."""
+    vectors = np.asarray(embed([statement, *texts]), dtype=np.float64)
+    norms = np.linalg.norm(vectors, axis=1) + 1e-12
+    return int(((vectors[1:] @ vectors[0]) / (norms[1:] * norms[0])).argmax())
+
+
 def evidence_line(statement: str, context: str, embed: Embed) -> str:
     """The context line most similar to the statement (by the embedder)."""
     lines = context_lines(context)
     if len(lines) <= 1:
         return lines[0] if lines else context
-    vectors = np.asarray(embed([statement, *lines]), dtype=np.float64)
-    norms = np.linalg.norm(vectors, axis=1) + 1e-12
-    similarity = (vectors[1:] @ vectors[0]) / (norms[1:] * norms[0])
-    return lines[int(similarity.argmax())]
+    return lines[_most_similar(statement, lines, embed)]
 
 
 def closest_passage(statement: str, passages: Sequence[str], embed: Embed) -> int:
     """The number (1-based) of the passage most similar to the statement."""
-    vectors = np.asarray(embed([statement, *passages]), dtype=np.float64)
-    norms = np.linalg.norm(vectors, axis=1) + 1e-12
-    similarity = (vectors[1:] @ vectors[0]) / (norms[1:] * norms[0])
-    return int(similarity.argmax()) + 1
+    return _most_similar(statement, passages, embed) + 1
 
 
 def statement_messages(statement: str, context: str, evidence: str) -> list[ChatMessage]:
@@ -521,11 +522,6 @@ def _with_cites(verdict: Verdict) -> str:
     end = body[-1] if body[-1] in ".!?;" else ""
     body = body[: len(body) - len(end)].rstrip()
     return f"{body} {''.join(f'[{n}]' for n in verdict.cites)}{end}"
-
-
-def is_refusal(answer: str) -> bool:
-    """Whether the answer only says the knowledge base does not cover the question."""
-    return not split_statements(answer, 1) and bool(_NOT_A_CLAIM.search(answer))
 
 
 def grounding_from_json(answer: str, verdicts: Sequence[dict[str, Any]]) -> Grounding:
