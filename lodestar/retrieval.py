@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING, Any
 from lodestar.errors import IndexEmptyError, IndexMismatchError
 
 if TYPE_CHECKING:
-    from llama_index.core.schema import NodeWithScore
+    from llama_index.core.schema import NodeWithScore, QueryBundle
     from llama_index.core.vector_stores.types import MetadataFilters
 
     from lodestar.services import Services
@@ -99,6 +99,33 @@ class RetrievalResult:
     ms: float = 0.0
 
 
+def _vector_hits(
+    store: Any, bundle: QueryBundle, top_k: int, filters: MetadataFilters | None
+) -> list[NodeWithScore]:
+    """The store's nearest passages, as llama-index's vector retriever returns them.
+
+    Chroma keeps each passage's text, so the query result is the whole answer; querying the
+    store directly skips building a `VectorStoreIndex`, whose embedder check imports
+    LangChain (~0.7 s of every cold command).
+    """
+    from llama_index.core.schema import NodeWithScore
+    from llama_index.core.vector_stores.types import VectorStoreQuery
+
+    result = store.query(
+        VectorStoreQuery(
+            query_embedding=bundle.embedding,
+            similarity_top_k=top_k,
+            filters=filters,
+            query_str=bundle.query_str,
+        )
+    )
+    similarities = result.similarities or [None] * len(result.nodes or [])
+    return [
+        NodeWithScore(node=node, score=score)
+        for node, score in zip(result.nodes or [], similarities, strict=True)
+    ]
+
+
 def retrieve(
     question: str,
     services: Services,
@@ -106,10 +133,6 @@ def retrieve(
     filters: PassageFilters | None = None,
 ) -> RetrievalResult:
     """Hybrid retrieval with the "not covered" check; `k` passages in fused order."""
-    from llama_index.core import VectorStoreIndex
-    from llama_index.core.llms import MockLLM
-    from llama_index.core.retrievers import QueryFusionRetriever
-    from llama_index.core.retrievers.fusion_retriever import FUSION_MODES
     from llama_index.core.schema import QueryBundle
 
     from lodestar.keyword_index import load_keyword_retriever
@@ -126,9 +149,7 @@ def retrieve(
         query = f"{question}\n{_hypothetical_answer(question, services)}"
     # Embed once, search once: fusion below reuses these vector hits.
     bundle = QueryBundle(query, embedding=services.embed_question(query))
-    index = VectorStoreIndex.from_vector_store(store, embed_model=services.embed_model)
-    vector = index.as_retriever(similarity_top_k=settings.candidates, filters=metadata_filters)
-    vector_hits = vector.retrieve(bundle)
+    vector_hits = _vector_hits(store, bundle, settings.candidates, metadata_filters)
     # Counted only when nothing came back: one Chroma round trip less per question.
     if not vector_hits and store.client.count() == 0:
         raise IndexEmptyError(
@@ -150,15 +171,11 @@ def retrieve(
     if keyword is None:
         fused = vector_hits[:k]
     else:
-        fusion = QueryFusionRetriever(
+        fusion = one_query_fusion(
             [_fetched_retriever_class()(vector_hits), keyword],
-            # One query: no query generation, so no LLM is ever called here.
-            llm=MockLLM(),
-            mode=FUSION_MODES(settings.fusion),
-            retriever_weights=[settings.vector_weight, 1.0 - settings.vector_weight],
-            similarity_top_k=k,
-            num_queries=1,
-            use_async=False,
+            mode=settings.fusion,
+            weights=[settings.vector_weight, 1.0 - settings.vector_weight],
+            top_k=k,
         )
         fused = fusion.retrieve(bundle)
     passages = [Passage.from_node(hit, similarity.get(hit.node.node_id)) for hit in fused]
@@ -170,6 +187,42 @@ def retrieve(
         closest_topics=_topics(vector_hits),
         ms=(time.perf_counter() - started) * 1000,
     )
+
+
+def one_query_fusion(retrievers: list[Any], *, mode: str, weights: list[float], top_k: int) -> Any:
+    """llama-index's `QueryFusionRetriever` for one query, built without resolving an LLM."""
+    return _one_query_fusion_class()(retrievers, mode=mode, weights=weights, top_k=top_k)
+
+
+@cache
+def _one_query_fusion_class() -> type:
+    from llama_index.core.base.base_retriever import BaseRetriever
+    from llama_index.core.retrievers import QueryFusionRetriever
+    from llama_index.core.retrievers.fusion_retriever import FUSION_MODES, QUERY_GEN_PROMPT
+
+    class OneQueryFusion(QueryFusionRetriever):
+        """Fusion of the retrievers' results for the one question asked.
+
+        `QueryFusionRetriever.__init__` resolves an LLM even when `num_queries=1` never calls
+        it, and resolving imports LangChain for a type check: ~0.8 s of every cold command.
+        This sets the same attributes without that step (a test compares them and the fused
+        ranking with the parent's); retrieval and fusion are the parent's own code.
+        """
+
+        def __init__(
+            self, retrievers: list[Any], *, mode: str, weights: list[float], top_k: int
+        ) -> None:
+            self.num_queries = 1
+            self.query_gen_prompt = QUERY_GEN_PROMPT
+            self.similarity_top_k = top_k
+            self.mode = FUSION_MODES(mode)
+            self.use_async = False
+            self._retrievers = retrievers
+            self._retriever_weights = [w / sum(weights) for w in weights]
+            self._llm = None  # type: ignore[assignment]  # no query generation with one query
+            BaseRetriever.__init__(self)
+
+    return OneQueryFusion
 
 
 @cache

@@ -120,6 +120,8 @@ class Services:
             return self._embed_override
         emb = self.settings.embedding
         match emb.backend:
+            case "local" if emb.runtime == "onnx":
+                return self._onnx_embedding()
             case "local":
                 from llama_index.embeddings.huggingface import HuggingFaceEmbedding
 
@@ -145,6 +147,33 @@ class Services:
                     embed_batch_size=emb.batch_size,
                 )
         raise ConfigurationError(f"unknown embedding backend {emb.backend!r}")
+
+    def prepare_embedder(self) -> Path | None:
+        """Export the local model for ONNX Runtime if it is not yet (setup); its file, or None."""
+        emb = self.settings.embedding
+        if emb.backend != "local" or emb.runtime != "onnx":
+            return None
+        from lodestar.onnx_embedding import EmbedderLayout, ensure_onnx
+
+        layout = EmbedderLayout.read(
+            local_embedding_path(emb.model), emb.max_tokens, Path(emb.model).name
+        )
+        return ensure_onnx(layout, emb.cache_dir.expanduser())
+
+    def _onnx_embedding(self) -> BaseEmbedding:
+        from lodestar.onnx_embedding import EmbedderLayout, OnnxEmbedding, ensure_onnx, onnx_path
+
+        emb = self.settings.embedding
+        layout = EmbedderLayout.read(
+            local_embedding_path(emb.model), emb.max_tokens, Path(emb.model).name
+        )
+        cache = emb.cache_dir.expanduser()
+        if not onnx_path(layout, cache).exists():
+            sys.stderr.write(
+                f"preparing {layout.name} for ONNX Runtime (once, ~10 s; "
+                "`lodestar setup-model` does this at setup)\n"
+            )
+        return OnnxEmbedding(ensure_onnx(layout, cache), layout, embed_batch_size=emb.batch_size)
 
     def embed_question(self, text: str) -> list[float]:
         """Embed one question, on a single intra-op thread.

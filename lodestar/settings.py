@@ -31,6 +31,16 @@ class EmbeddingSettings(BaseModel):
     )
     api_base: str | None = Field(None, description="Base URL for the `openai` backend.")
     api_key: str | None = Field(None, description="API key for the `openai` backend.")
+    runtime: Literal["onnx", "torch"] = Field(
+        "onnx",
+        description="How the `local` model runs: `onnx` (ONNX Runtime, exported once from the "
+        "folder and checked against sentence-transformers; loads in ~0.2 s) or `torch` "
+        "(sentence-transformers itself; ~4 s to import). Both give the same vectors.",
+    )
+    cache_dir: Path = Field(
+        Path("~/.cache/lodestar/embedders"),
+        description="Where exported ONNX embedders are kept (keyed by the model file).",
+    )
 
 
 class ChunkingSettings(BaseModel):

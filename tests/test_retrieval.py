@@ -164,3 +164,36 @@ def test_a_question_before_any_ingest_says_to_ingest(
 
     with pytest.raises(IndexEmptyError, match="empty"):
         retrieve("How big are ML teams?", make_services())
+
+
+def test_one_query_fusion_ranks_exactly_as_llama_index_fusion() -> None:
+    from llama_index.core.llms import MockLLM
+    from llama_index.core.retrievers import QueryFusionRetriever
+    from llama_index.core.retrievers.fusion_retriever import FUSION_MODES
+    from llama_index.core.schema import NodeWithScore, QueryBundle, TextNode
+
+    from lodestar.retrieval import _fetched_retriever_class, one_query_fusion
+
+    def hits(scores: dict[str, float]) -> list[NodeWithScore]:
+        return [NodeWithScore(node=TextNode(id_=i, text=i), score=s) for i, s in scores.items()]
+
+    vector = hits({"a": 0.9, "b": 0.7, "c": 0.65, "d": 0.2})
+    keyword = hits({"c": 12.0, "e": 9.0, "a": 1.5})
+    fetched = _fetched_retriever_class()
+    for mode in ("relative_score", "reciprocal_rerank", "dist_based_score"):
+        ours = one_query_fusion(
+            [fetched(vector), fetched(keyword)], mode=mode, weights=[0.6, 0.4], top_k=4
+        )
+        theirs = QueryFusionRetriever(
+            [fetched(vector), fetched(keyword)],
+            llm=MockLLM(),
+            mode=FUSION_MODES(mode),
+            retriever_weights=[0.6, 0.4],
+            similarity_top_k=4,
+            num_queries=1,
+            use_async=False,
+        )
+        assert set(vars(ours)) == set(vars(theirs))
+        got = [(h.node.node_id, h.score) for h in ours.retrieve(QueryBundle("q"))]
+        want = [(h.node.node_id, h.score) for h in theirs.retrieve(QueryBundle("q"))]
+        assert got == want, mode
