@@ -27,10 +27,12 @@ def get_services() -> Any:
 
 @st.cache_resource(show_spinner=False)
 def get_engine() -> Any:
-    """The answer engine over the shared services."""
+    """The answer engine over the shared services, warming up on a thread from the start."""
     from lodestar.answer import AnswerEngine
 
-    return AnswerEngine(get_services())
+    engine = AnswerEngine(get_services())
+    ui.start_warm_up(engine)
+    return engine
 
 
 def show_error(exc: BaseException) -> None:
@@ -147,6 +149,16 @@ def render_sources(answer: dict[str, Any]) -> None:
             st.caption(f"{c['source']}{page} · relevance {c['score']:.3f}")
 
 
+def render_reading(passages: list[Any]) -> None:
+    """The passages being read, as cards, shown while the answer is written."""
+    st.caption(f"Reading {len(passages)} passages:")
+    for n, p in enumerate(passages, start=1):
+        where = " › ".join(part for part in (p.title, p.heading) if part)
+        with st.expander(f"[{n}] {where}"):
+            st.markdown(p.text)
+            st.caption(p.source)
+
+
 def render_grounding(answer: dict[str, Any]) -> None:
     """The verification badge, and how each statement was checked."""
     tone, line = ui.grounding_line(answer)
@@ -218,10 +230,15 @@ def render_answer(index: int, answer: dict[str, Any]) -> None:
 def stream_answer(question: str) -> dict[str, Any] | None:
     """Answer `question` with the conversation so far, streaming the text as it comes."""
     try:
-        with st.spinner("Finding passages and thinking…"):
+        with st.spinner("Finding passages…"):
             stream = get_engine().stream(
                 question, history=ui.history(state.messages), filters=filters
             )
+        reading = st.empty()
+        if stream.passages:  # sources first: what the model reads, while it writes
+            with reading.container():
+                render_reading(stream.passages)
+        with st.spinner("Reading the passages…"):
             deltas: Iterator[str] = iter(stream)
             first = next(deltas, "")
 
@@ -236,6 +253,7 @@ def stream_answer(question: str) -> dict[str, Any] | None:
             with st.spinner("Checking each statement against its passage…"):
                 answer = stream.answer().to_json()
         placeholder.empty()
+        reading.empty()
         return answer
     except Exception as exc:
         show_error(exc)
@@ -244,6 +262,11 @@ def stream_answer(question: str) -> dict[str, Any] | None:
 
 def chat() -> None:
     """The conversation, and a new question from the input box or a suggested topic."""
+    try:
+        get_engine()  # built (and warming up) when the page first loads, not at the question
+    except Exception as exc:
+        show_error(exc)
+        return
     if summary is not None and not summary["chunks"]:
         st.warning(
             "The knowledge base is empty. Add documents in the sidebar, or run `lodestar ingest`.",

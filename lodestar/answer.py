@@ -5,12 +5,13 @@ from __future__ import annotations
 import re
 import time
 from collections.abc import Callable, Iterator, Sequence
+from contextlib import suppress
 from dataclasses import asdict, dataclass, field
 from typing import TYPE_CHECKING, Any
 
 from llama_index.core.base.llms.types import ChatMessage, MessageRole
 
-from lodestar.errors import LodestarError
+from lodestar.errors import IndexEmptyError, LodestarError
 from lodestar.grounding import (
     Grounding,
     GroundingVerifier,
@@ -33,6 +34,7 @@ _NOT_COVERED = re.compile(
     re.IGNORECASE,
 )
 NOT_COVERED_TEXT = "The knowledge base does not cover this question."
+WARM_UP_QUESTION = "What does an engineering team lead do?"
 
 
 @dataclass
@@ -161,11 +163,21 @@ def citation_for(n: int, passage: Passage) -> Citation:
 
 
 class AnswerStream:
-    """Iterate for the answer's text as it is generated; `.result` holds the checked Answer."""
+    """Iterate for the answer's text as it is generated; `.result` holds the checked Answer.
 
-    def __init__(self, deltas: Iterator[str], finish: Callable[[str], Answer]) -> None:
+    `passages` are the passages the model reads, known as soon as retrieval is done: show them
+    while the answer is written (empty when the question is not covered).
+    """
+
+    def __init__(
+        self,
+        deltas: Iterator[str],
+        finish: Callable[[str], Answer],
+        passages: Sequence[Passage] = (),
+    ) -> None:
         self._deltas = deltas
         self._finish = finish
+        self.passages = list(passages)
         self.result: Answer | None = None
 
     def __iter__(self) -> Iterator[str]:
@@ -218,7 +230,11 @@ class AnswerEngine:
         k: int | None = None,
         filters: PassageFilters | None = None,
     ) -> AnswerStream:
-        """Start answering; iterate the returned stream for text, then read `.result`."""
+        """Retrieve, then return the stream: iterate it for text, then read `.result`.
+
+        The passages are known when this returns (`stream.passages`); the model is asked
+        whether they answer the question, and then to answer, only as the stream is read.
+        """
         started = time.perf_counter()
         standalone = self.condense(question, history)
         found, supplied = self.passages_for(standalone, k, filters)
@@ -228,23 +244,26 @@ class AnswerEngine:
             return self._refusal(question, standalone, found, timings, started)
         messages = self.messages_for(standalone, supplied)
         cfg = self.services.settings.answer
-        answerable: float | None = None
-        if cfg.verify:
-            began = time.perf_counter()
-            answerable = self.judge(answerability_messages(messages, standalone))
-            timings.answerability_ms = round((time.perf_counter() - began) * 1000, 1)
-            if answerable < cfg.answerable_threshold:
-                return self._refusal(
-                    question, standalone, found, timings, started, supplied, answerable
-                )
+        answerable: list[float] = []  # set once the check has run
 
         def deltas() -> Iterator[str]:
+            if cfg.verify:
+                began = time.perf_counter()
+                answerable.append(self.judge(answerability_messages(messages, standalone)))
+                timings.answerability_ms = round((time.perf_counter() - began) * 1000, 1)
+                if answerable[0] < cfg.answerable_threshold:
+                    yield _not_covered_text(found.closest_topics)
+                    return
             for delta in self._stream_chat(messages):
                 if timings.first_token_ms is None:
                     timings.first_token_ms = round((time.perf_counter() - started) * 1000, 1)
                 yield delta
 
         def finish(text: str) -> Answer:
+            if answerable and answerable[0] < cfg.answerable_threshold:
+                return self._refusal_answer(
+                    question, standalone, found, timings, started, supplied, answerable[0]
+                )
             check = check_citations(text, len(supplied))
             shown = check.text
             grounding: Grounding | None = None
@@ -277,10 +296,10 @@ class AnswerEngine:
                 raw_answer=check.text,
                 grounding=[v.to_json() for v in grounding.verdicts] if grounding else [],
                 verified=grounding.summary(count) if grounding else {"checked": False},
-                answerable=None if answerable is None else round(answerable, 4),
+                answerable=round(answerable[0], 4) if answerable else None,
             )
 
-        return AnswerStream(deltas(), finish)
+        return AnswerStream(deltas(), finish, supplied)
 
     def answerable_probability(self, question: str) -> float:
         """P(yes) to "do the passages answer this?" as `stream` asks it (0.0 when retrieval
@@ -338,6 +357,17 @@ class AnswerEngine:
             ),
         ]
 
+    def warm_up(self) -> None:
+        """Load what a first question needs, so it is answered as fast as later ones.
+
+        The embedder, the index (vectors and BM25) and the model are loaded, and the model
+        reads the system prompt once: llama.cpp keeps it in its cache, and every answer's
+        prompt starts with it. An empty index is not an error here.
+        """
+        with suppress(IndexEmptyError):
+            self.passages_for(WARM_UP_QUESTION, 1)
+        self.chat_text(self.messages_for(WARM_UP_QUESTION, [])[:1], max_tokens=1)
+
     def ask(self, question: str, **kwargs: Any) -> Answer:
         """Answer without streaming."""
         return self.stream(question, **kwargs).answer()
@@ -349,33 +379,40 @@ class AnswerEngine:
         found: RetrievalResult,
         timings: Timings,
         started: float,
+    ) -> AnswerStream:
+        """Below the similarity bar: "not covered", without calling the LLM."""
+        text = _not_covered_text(found.closest_topics)
+        return AnswerStream(
+            iter([text]),
+            lambda _: self._refusal_answer(question, standalone, found, timings, started),
+        )
+
+    def _refusal_answer(
+        self,
+        question: str,
+        standalone: str,
+        found: RetrievalResult,
+        timings: Timings,
+        started: float,
         supplied: Sequence[Passage] = (),
         answerable: float | None = None,
-    ) -> AnswerStream:
-        """The "not covered" result: below the similarity bar (no LLM call) or not answerable."""
-        topics = found.closest_topics
-        text = _not_covered_text(topics)
-        backend = self.services.settings.llm.backend
-        model = self.services.llm_id if answerable is not None else "(not called)"
-
-        def finish(_: str) -> Answer:
-            timings.total_ms = round((time.perf_counter() - started) * 1000, 1)
-            return Answer(
-                question=question,
-                standalone_question=standalone,
-                answer=text,
-                citations=[],
-                refused=True,
-                backend=backend,
-                model=model,
-                timings=timings,
-                supplied=[citation_for(n, p) for n, p in enumerate(supplied, start=1)],
-                closest_topics=topics,
-                verified={"checked": answerable is not None, "answerable": False},
-                answerable=None if answerable is None else round(answerable, 4),
-            )
-
-        return AnswerStream(iter([text]), finish)
+    ) -> Answer:
+        """The "not covered" result: below the similarity bar or judged not answerable."""
+        timings.total_ms = round((time.perf_counter() - started) * 1000, 1)
+        return Answer(
+            question=question,
+            standalone_question=standalone,
+            answer=_not_covered_text(found.closest_topics),
+            citations=[],
+            refused=True,
+            backend=self.services.settings.llm.backend,
+            model=self.services.llm_id if answerable is not None else "(not called)",
+            timings=timings,
+            supplied=[citation_for(n, p) for n, p in enumerate(supplied, start=1)],
+            closest_topics=found.closest_topics,
+            verified={"checked": answerable is not None, "answerable": False},
+            answerable=None if answerable is None else round(answerable, 4),
+        )
 
     def chat_text(self, messages: list[ChatMessage], **kwargs: Any) -> str:
         """One non-streaming reply, with remote errors translated."""

@@ -6,7 +6,7 @@ import json
 import math
 import os
 import sys
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Annotated, Any
@@ -245,13 +245,20 @@ def ask(
     settings = _with_backend(_settings(data_dir, knowledge_dir), backend)
     filters = PassageFilters(doc_type=doc_type, role=role) if doc_type or role else None
     with _user_errors():
-        engine = AnswerEngine(_services(settings))
+        services = _services(settings)
+        services.load_in_background()  # the model loads while retrieval runs
+        engine = AnswerEngine(services)
         stream = engine.stream(question, k=k, filters=filters)
         if as_json:
             result = stream.answer()
             sys.stdout.write(json.dumps(result.to_json(), ensure_ascii=False, indent=2) + "\n")
             return
-        for delta in stream:
+        _print_reading(stream.passages)
+        with err.status("Reading the passages…"):
+            deltas = iter(stream)
+            first = next(deltas, "")
+        out.print(first, end="", markup=False, highlight=False)
+        for delta in deltas:
             out.print(delta, end="", markup=False, highlight=False)
         out.print()
         with err.status("Checking each statement against its passage…"):
@@ -273,6 +280,19 @@ def ask(
     err.print(
         f"[dim]{result.model} · retrieval {t.retrieval_ms:.0f}ms, {first}total {t.total_ms / 1000:.1f}s[/dim]"
     )
+
+
+def _print_reading(passages: Sequence[Any]) -> None:
+    """Sources first: the passages the model is reading, as soon as retrieval has found them."""
+    from rich.markup import escape
+
+    if not passages:
+        return
+    err.print(f"[dim]Reading {len(passages)} passages:[/dim]")
+    for n, p in enumerate(passages, start=1):
+        where = " › ".join(part for part in (p.title, p.heading) if part)
+        err.print(f"[dim]  \\[{n}] {escape(where)}[/dim]", highlight=False)
+    err.print()
 
 
 def _print_grounding(result: Any) -> None:

@@ -4,8 +4,10 @@ from __future__ import annotations
 
 import importlib.util
 import sys
+import threading
 from collections.abc import Callable, Iterator, Sequence
-from contextlib import contextmanager
+from concurrent.futures import Future
+from contextlib import contextmanager, suppress
 from functools import cached_property
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -79,15 +81,51 @@ class Services:
         self.paths = IndexPaths(settings.data_dir)
         self._embed_override = embed_model
         self._llm_override = llm
+        self._loads: dict[str, Future[Any]] = {}
+        self._loads_lock = threading.Lock()
 
-    @cached_property
+    @property
     def llm(self) -> LLM:
-        """The configured language model (bundled local model by default)."""
+        """The configured language model (bundled local model by default), built once."""
         if self._llm_override is not None:
             return self._llm_override
         from lodestar.llm import build_llm
 
-        return build_llm(self.settings)
+        return self._once("llm", lambda: build_llm(self.settings))
+
+    @property
+    def llm_injected(self) -> bool:
+        """Whether the LLM was passed in (tests, benchmarks) rather than built from settings."""
+        return self._llm_override is not None
+
+    def load_in_background(self) -> None:
+        """Start loading the LLM on a thread, so it loads while retrieval runs (cold start).
+
+        llama.cpp reads the model without holding the GIL; whoever uses `llm` first waits for
+        this load instead of starting a second one. A failure is raised where `llm` is used.
+        """
+        if self._llm_override is not None or "llm" in self._loads:
+            return
+        threading.Thread(target=lambda: self._quietly(lambda: self.llm), daemon=True).start()
+
+    def _once(self, name: str, build: Callable[[], Any]) -> Any:
+        """`build()` run once per process for `name`, however many threads ask at once."""
+        with self._loads_lock:
+            future = self._loads.get(name)
+            owner = future is None
+            if future is None:
+                future = self._loads[name] = Future()
+        if owner:
+            try:
+                future.set_result(build())
+            except BaseException as exc:
+                future.set_exception(exc)
+        return future.result()
+
+    @staticmethod
+    def _quietly(action: Callable[[], Any]) -> None:
+        with suppress(BaseException):
+            action()
 
     @property
     def llm_id(self) -> str:
