@@ -245,3 +245,26 @@ def test_parenthesised_numbers_at_line_end_count_as_citations() -> None:
     assert check.text == "- MLflow [1]\n- Kubeflow [2].\n- Step (3) of the plan"
     assert check.cited == [1, 2]
     assert check.removed == []
+
+
+def test_the_passages_are_known_before_the_model_is_asked_anything(engine_with: Any) -> None:
+    engine, llm = engine_with("Leads build trust first [1].")
+    stream = engine.stream("What should a new ML tech lead prioritise?")
+    assert stream.passages, "retrieval is done when stream() returns"
+    assert llm.calls == [] and llm.judged == [], "the model is asked only as the stream is read"
+    assert "".join(stream) == "Leads build trust first [1]."
+    assert len(llm.judged) >= 1  # answerability, then the statement check
+    assert stream.answer().supplied[0].text == stream.passages[0].text
+
+
+def test_not_answerable_passages_give_not_covered_when_the_stream_is_read(
+    knowledge_index: Path, make_services: Callable[..., Services]
+) -> None:
+    llm = QueuedLLM.make(judge=0.1)
+    engine = AnswerEngine(make_services(data_dir=knowledge_index, llm=llm))
+    stream = engine.stream("What should a new ML tech lead prioritise?")
+    assert stream.passages
+    assert "".join(stream).startswith(NOT_COVERED_TEXT)
+    answer = stream.answer()
+    assert answer.refused and answer.answerable == 0.1
+    assert llm.calls == []  # nothing was generated

@@ -288,3 +288,31 @@ def test_empty_index_says_how_to_fill_it(start_app: Callable[..., Any], tmp_path
     assert "is empty" in texts(at.error)
     assert "lodestar ingest" in texts(at.error)
     assert llm.calls == []
+
+
+def test_source_cards_are_shown_before_the_answer_is_complete(
+    start_app: Callable[..., Any],
+) -> None:
+    class CutOffLLM(type(QueuedLLM.make())):  # type: ignore[misc]
+        """Writes one word, then fails: whatever is on screen was shown before the end."""
+
+        def stream_chat(self, messages: Any, **kwargs: Any) -> Any:
+            from llama_index.core.base.llms.types import ChatMessage, ChatResponse, MessageRole
+
+            def gen() -> Any:
+                yield ChatResponse(
+                    message=ChatMessage(role=MessageRole.ASSISTANT, content="Build"),
+                    delta="Build",
+                )
+                raise LLMUnavailableError("the model stopped mid-answer")
+
+            return gen()
+
+    at, _ = start_app(llm=CutOffLLM())
+    ask(at, QUESTION)
+    assert "the model stopped mid-answer" in texts(at.error)
+    assert any("Reading" in str(c.value) and "passages" in str(c.value) for c in at.caption)
+    cards = [e for e in at.expander if e.label.startswith("[1]")]
+    assert cards, "the passages being read are shown as cards"
+    assert texts(cards[0].markdown).strip()
+    assert at.session_state.messages == []  # the unfinished answer is not recorded
