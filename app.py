@@ -31,7 +31,7 @@ def get_engine() -> Any:
     from lodestar.answer import AnswerEngine
 
     engine = AnswerEngine(get_services())
-    ui.start_warm_up(engine)
+    engine.warm_up_in_background()
     return engine
 
 

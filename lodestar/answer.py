@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import logging
 import re
+import threading
 import time
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import suppress
@@ -367,6 +369,23 @@ class AnswerEngine:
         with suppress(IndexEmptyError):
             self.passages_for(WARM_UP_QUESTION, 1)
         self.chat_text(self.messages_for(WARM_UP_QUESTION, [])[:1], max_tokens=1)
+
+    def warm_up_in_background(self) -> threading.Thread | None:
+        """`warm_up` on a thread (app start, `lodestar chat`); a failure is logged, and the
+        first question reports it where the user sees it. An injected LLM (tests) is left
+        alone: its replies are the test's."""
+        if self.services.llm_injected:
+            return None
+
+        def run() -> None:
+            try:
+                self.warm_up()
+            except Exception:
+                logging.getLogger("lodestar").warning("warm-up failed", exc_info=True)
+
+        thread = threading.Thread(target=run, name="lodestar-warm-up", daemon=True)
+        thread.start()
+        return thread
 
     def ask(self, question: str, **kwargs: Any) -> Answer:
         """Answer without streaming."""

@@ -6,7 +6,7 @@ import json
 import math
 import os
 import sys
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Annotated, Any
@@ -241,6 +241,7 @@ def ask(
     """Answer a question from the knowledge base, citing the passages used."""
     from lodestar.answer import AnswerEngine
     from lodestar.retrieval import PassageFilters
+    from lodestar.terminal import show_answer
 
     settings = _with_backend(_settings(data_dir, knowledge_dir), backend)
     filters = PassageFilters(doc_type=doc_type, role=role) if doc_type or role else None
@@ -253,74 +254,38 @@ def ask(
             result = stream.answer()
             sys.stdout.write(json.dumps(result.to_json(), ensure_ascii=False, indent=2) + "\n")
             return
-        _print_reading(stream.passages)
-        with err.status("Reading the passages…"):
-            deltas = iter(stream)
-            first = next(deltas, "")
-        out.print(first, end="", markup=False, highlight=False)
-        for delta in deltas:
-            out.print(delta, end="", markup=False, highlight=False)
-        out.print()
-        with err.status("Checking each statement against its passage…"):
-            result = stream.answer()  # verification runs once the stream is consumed
-    _print_grounding(result)
-    if result.removed_citations:
-        err.print(
-            "[yellow]note:[/yellow] removed citations to passages that were not supplied: "
-            + ", ".join(f"[{n}]" for n in result.removed_citations)
+        show_answer(stream, out, err)
+
+
+@app.command()
+def chat(
+    doc_type: Annotated[
+        str | None, typer.Option("--doc-type", help="Only role_profile, essay or guide documents")
+    ] = None,
+    role: Annotated[
+        str | None, typer.Option("--role", help="Only documents about this role")
+    ] = None,
+    backend: BackendOpt = None,
+    data_dir: DataDirOpt = None,
+    knowledge_dir: KnowledgeDirOpt = None,
+) -> None:
+    """A conversation in the terminal: follow-ups, /new, /sources; Ctrl-D to leave."""
+    from lodestar.answer import AnswerEngine
+    from lodestar.chat import run_chat
+    from lodestar.retrieval import PassageFilters
+
+    settings = _with_backend(_settings(data_dir, knowledge_dir), backend)
+    filters = PassageFilters(doc_type=doc_type, role=role) if doc_type or role else None
+    with _user_errors():
+        engine = AnswerEngine(_services(settings))
+        run_chat(
+            engine,
+            out,
+            err,
+            read=lambda: out.input("[bold cyan]›[/bold cyan] "),
+            filters=filters,
+            warm_up=engine.warm_up_in_background,
         )
-    if result.citations:
-        out.print("\n[bold]Sources[/bold]")
-        for c in result.citations:
-            where = " › ".join(part for part in (c.title, c.heading) if part)
-            page = f", page {c.page}" if c.page else ""
-            out.print(f"  [{c.n}] {where} [dim]({c.source}{page})[/dim]", highlight=False)
-    t = result.timings
-    first = f"first token {t.first_token_ms / 1000:.1f}s, " if t.first_token_ms else ""
-    err.print(
-        f"[dim]{result.model} · retrieval {t.retrieval_ms:.0f}ms, {first}total {t.total_ms / 1000:.1f}s[/dim]"
-    )
-
-
-def _print_reading(passages: Sequence[Any]) -> None:
-    """Sources first: the passages the model is reading, as soon as retrieval has found them."""
-    from rich.markup import escape
-
-    if not passages:
-        return
-    err.print(f"[dim]Reading {len(passages)} passages:[/dim]")
-    for n, p in enumerate(passages, start=1):
-        where = " › ".join(part for part in (p.title, p.heading) if part)
-        err.print(f"[dim]  \\[{n}] {escape(where)}[/dim]", highlight=False)
-    err.print()
-
-
-def _print_grounding(result: Any) -> None:
-    """After the streamed text: the verdicts, and what is shown instead when they changed it."""
-    from lodestar.ui import grounding_line
-
-    data = result.to_json()
-    tone, line = grounding_line(data)
-    color = {"ok": "green", "partial": "yellow", "off": "dim", "error": "red"}[tone]
-    if result.refused and result.raw_answer:
-        err.print(
-            "[yellow]none of the statements above could be verified against the passages:[/yellow]"
-        )
-        out.print(result.answer, markup=False, highlight=False)
-        return
-    if result.refused:  # the refusal itself was what streamed
-        return
-    err.print(f"[{color}]{line}[/{color}]")
-    for verdict in result.grounding:
-        if not verdict["supported"]:
-            err.print(f"  [red]✗[/red] {verdict['statement']} [dim]({verdict['reason']})[/dim]")
-    verified = data["verified"]
-    changed = verified.get("shown") != verified.get("statements") or any(
-        not v["supported"] or "citation" in v["reason"] for v in result.grounding
-    )
-    if result.raw_answer and changed:  # something was removed, marked or re-cited
-        out.print("\n[bold]Verified answer[/bold]")
-        out.print(result.answer, markup=False, highlight=False)
 
 
 @app.command()

@@ -6,9 +6,7 @@ factory the CLI uses; tests replace `build_services` to run the app with determi
 
 from __future__ import annotations
 
-import logging
 import re
-import threading
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
@@ -17,7 +15,6 @@ from lodestar.errors import LodestarError
 from lodestar.settings import Settings, get_settings
 
 if TYPE_CHECKING:
-    from lodestar.answer import AnswerEngine
     from lodestar.services import Services
 
 ALL = "All"
@@ -32,25 +29,6 @@ def build_services(settings: Settings | None = None) -> Services:
     # Once per server process (app.py caches the services): library warnings go to the log.
     configure_logging(settings.data_dir)
     return Services(settings)
-
-
-def start_warm_up(engine: AnswerEngine) -> threading.Thread | None:
-    """Warm the engine up on a thread when the app starts, so the first question waits for
-    nothing the later ones do not (models loaded, system prompt read). Failures are logged:
-    the first question then reports them where the user sees them. An injected LLM (tests)
-    is left alone: its replies are the test's."""
-    if engine.services.llm_injected:
-        return None
-
-    def run() -> None:
-        try:
-            engine.warm_up()
-        except Exception:  # noqa: BLE001 - shown by the first question instead
-            logging.getLogger("lodestar").warning("warm-up failed", exc_info=True)
-
-    thread = threading.Thread(target=run, name="lodestar-warm-up", daemon=True)
-    thread.start()
-    return thread
 
 
 def backend_label(settings: Settings) -> str:

@@ -251,7 +251,8 @@ def test_the_passages_are_known_before_the_model_is_asked_anything(engine_with: 
     engine, llm = engine_with("Leads build trust first [1].")
     stream = engine.stream("What should a new ML tech lead prioritise?")
     assert stream.passages, "retrieval is done when stream() returns"
-    assert llm.calls == [] and llm.judged == [], "the model is asked only as the stream is read"
+    assert llm.calls == [], "the model is asked only as the stream is read"
+    assert llm.judged == []
     assert "".join(stream) == "Leads build trust first [1]."
     assert len(llm.judged) >= 1  # answerability, then the statement check
     assert stream.answer().supplied[0].text == stream.passages[0].text
@@ -266,5 +267,6 @@ def test_not_answerable_passages_give_not_covered_when_the_stream_is_read(
     assert stream.passages
     assert "".join(stream).startswith(NOT_COVERED_TEXT)
     answer = stream.answer()
-    assert answer.refused and answer.answerable == 0.1
+    assert answer.refused
+    assert answer.answerable == 0.1
     assert llm.calls == []  # nothing was generated

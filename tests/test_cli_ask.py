@@ -19,11 +19,10 @@ def test_ask_lists_the_passages_being_read_before_the_answer(
 ) -> None:
     llm = QueuedLLM.make("Leads build trust first [1].")
     monkeypatch.setattr(cli, "_services", lambda settings: make_services(knowledge_index, llm=llm))
-    result: Any = CliRunner().invoke(
-        cli.app, ["ask", "What should a new ML tech lead prioritise?"]
-    )
+    result: Any = CliRunner().invoke(cli.app, ["ask", "What should a new ML tech lead prioritise?"])
     assert result.exit_code == 0, result.output
     shown = result.output
-    assert "Reading" in result.stderr and "[1]" in result.stderr
+    assert "Reading" in result.stderr
+    assert "[1]" in result.stderr
     assert shown.index("Reading") < shown.index("Leads build trust first")
     assert "Sources" in result.stdout
