@@ -221,6 +221,18 @@ def _with_backend(settings: Settings, backend: str | None) -> Settings:
     return settings.model_copy(update={"llm": settings.llm.model_copy(update={"backend": backend})})
 
 
+DocTypeOpt = Annotated[
+    str | None, typer.Option("--doc-type", help="Only role_profile, essay or guide documents")
+]
+RoleOpt = Annotated[str | None, typer.Option("--role", help="Only documents about this role")]
+
+
+def _filters(doc_type: str | None, role: str | None) -> Any:
+    from lodestar.retrieval import PassageFilters
+
+    return PassageFilters(doc_type=doc_type, role=role) if doc_type or role else None
+
+
 @app.command()
 def ask(
     question: Annotated[str, typer.Argument(help="Your question")],
@@ -228,23 +240,18 @@ def ask(
     k: Annotated[
         int | None, typer.Option("--k", min=1, max=50, help="Passages to retrieve")
     ] = None,
-    doc_type: Annotated[
-        str | None, typer.Option("--doc-type", help="Only role_profile, essay or guide documents")
-    ] = None,
-    role: Annotated[
-        str | None, typer.Option("--role", help="Only documents about this role")
-    ] = None,
+    doc_type: DocTypeOpt = None,
+    role: RoleOpt = None,
     backend: BackendOpt = None,
     data_dir: DataDirOpt = None,
     knowledge_dir: KnowledgeDirOpt = None,
 ) -> None:
     """Answer a question from the knowledge base, citing the passages used."""
     from lodestar.answer import AnswerEngine
-    from lodestar.retrieval import PassageFilters
     from lodestar.terminal import show_answer
 
     settings = _with_backend(_settings(data_dir, knowledge_dir), backend)
-    filters = PassageFilters(doc_type=doc_type, role=role) if doc_type or role else None
+    filters = _filters(doc_type, role)
     with _user_errors():
         services = _services(settings)
         services.load_in_background()  # the model loads while retrieval runs
@@ -259,12 +266,8 @@ def ask(
 
 @app.command()
 def chat(
-    doc_type: Annotated[
-        str | None, typer.Option("--doc-type", help="Only role_profile, essay or guide documents")
-    ] = None,
-    role: Annotated[
-        str | None, typer.Option("--role", help="Only documents about this role")
-    ] = None,
+    doc_type: DocTypeOpt = None,
+    role: RoleOpt = None,
     backend: BackendOpt = None,
     data_dir: DataDirOpt = None,
     knowledge_dir: KnowledgeDirOpt = None,
@@ -272,10 +275,9 @@ def chat(
     """A conversation in the terminal: follow-ups, /new, /sources; Ctrl-D to leave."""
     from lodestar.answer import AnswerEngine
     from lodestar.chat import run_chat
-    from lodestar.retrieval import PassageFilters
 
     settings = _with_backend(_settings(data_dir, knowledge_dir), backend)
-    filters = PassageFilters(doc_type=doc_type, role=role) if doc_type or role else None
+    filters = _filters(doc_type, role)
     with _user_errors():
         engine = AnswerEngine(_services(settings))
         run_chat(
