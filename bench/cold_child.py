@@ -1,0 +1,31 @@
+"""Run the `lodestar` CLI of the build at argv[1] and mark when retrieval returns (stderr).
+
+    python bench/cold_child.py ROOT ARGS...
+
+Used by bench/cold_start.py for both today's code and a baseline commit: the marker is written
+by a wrapper around `lodestar.retrieval.retrieve`, installed before the CLI imports it.
+"""
+
+import sys
+
+root, args = sys.argv[1], sys.argv[2:]
+sys.path.insert(0, root)
+
+import lodestar.retrieval as retrieval  # noqa: E402 - the build at ROOT, not the installed one
+
+_retrieve = retrieval.retrieve
+
+
+def _marked(*a, **k):  # type: ignore[no-untyped-def]
+    result = _retrieve(*a, **k)
+    sys.stderr.write("\nBENCH-RETRIEVED\n")
+    sys.stderr.flush()
+    return result
+
+
+retrieval.retrieve = _marked
+
+from lodestar.cli import main  # noqa: E402
+
+sys.argv = ["lodestar", *args]
+main()
