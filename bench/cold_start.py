@@ -1,6 +1,6 @@
 """Waits users meet every day: commands from a new process, sources first, the app's first answer.
 
-    .venv/bin/python bench/cold_start.py [--data-dir DIR] [--baseline REF] [--runs N] [--out DIR]
+    .venv/bin/python -m bench.cold_start [--data-dir DIR] [--baseline REF] [--runs N] [--out DIR]
 
 Each command runs in a new process, once per question (the five of `answer_latency`), and the
 medians are reported. With `--baseline REF` (a git commit, default f43c859, the code before the
@@ -76,11 +76,16 @@ def baseline_tree(ref: str) -> Path:
     """A detached worktree of `ref` (created once, reused)."""
     path = Path("/tmp") / f"lodestar-baseline-{ref}"
     if not path.exists():
-        subprocess.run(
+        made = subprocess.run(
             ["git", "-C", str(ROOT), "worktree", "add", "--detach", str(path), ref],
-            check=True,
             capture_output=True,
+            text=True,
         )
+        if made.returncode != 0:
+            raise SystemExit(
+                f"cannot check out the baseline {ref!r}: {made.stderr.strip()}\n"
+                "(a shallow clone lacks it: `git fetch --unshallow`, or pass --baseline '')"
+            )
     return path
 
 

@@ -359,6 +359,25 @@ def _run(args: argparse.Namespace, work: Path, results: dict[str, Any], phases: 
                     check=True,
                 )
                 results[key] = json.loads((args.out / f"{script}.json").read_text(encoding="utf-8"))
+        with phases.phase("cold start and sources first, each command a new process"):
+            subprocess.run(
+                [
+                    sys.executable,
+                    "-m",
+                    "bench.cold_start",
+                    "--data-dir",
+                    str(idx["starter"]),
+                    "--out",
+                    str(args.out),
+                    "--baseline",
+                    "",  # the comparison with older code is a standalone run's
+                ],
+                cwd=ROOT,
+                check=True,
+            )
+            results["cold_start"] = json.loads(
+                (args.out / "cold_start.json").read_text(encoding="utf-8")
+            )
 
 
 def large_index(
