@@ -13,6 +13,7 @@ from __future__ import annotations
 import hashlib
 import json
 import os
+import warnings
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -117,7 +118,10 @@ def export(layout: EmbedderLayout, target: Path) -> float:
     target.parent.mkdir(parents=True, exist_ok=True)
     partial = target.with_suffix(f".{os.getpid()}.partial")
     try:
-        with torch.no_grad():
+        with torch.no_grad(), warnings.catch_warnings():
+            # The TorchScript exporter warns about indexing with negative indices in general;
+            # the pooling here uses none, and the cosine check below would catch a wrong graph.
+            warnings.simplefilter("ignore", UserWarning)
             torch.onnx.export(
                 wrapped,
                 tuple(ids if n != "token_type_ids" else torch.zeros_like(ids) for n in names),

@@ -10,14 +10,14 @@ import pytest
 from ingest.loaders import load_document
 from lodestar.onnx_embedding import EmbedderLayout, OnnxEmbedding, ensure_onnx, onnx_path
 from lodestar.services import Services, bundled_embedding_path
-from lodestar.settings import Settings
+from lodestar.settings import DEFAULT_EMBED_PACKAGE_MODEL, Settings
 
 KNOWLEDGE = Path(__file__).resolve().parents[1] / "knowledge"
 
 
 @pytest.fixture(scope="module")
 def layout() -> EmbedderLayout:
-    return EmbedderLayout.read(bundled_embedding_path(), 256)
+    return EmbedderLayout.read(bundled_embedding_path(), 256, DEFAULT_EMBED_PACKAGE_MODEL)
 
 
 @pytest.mark.model
