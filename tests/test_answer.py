@@ -270,3 +270,18 @@ def test_not_answerable_passages_give_not_covered_when_the_stream_is_read(
     assert answer.refused
     assert answer.answerable == 0.1
     assert llm.calls == []  # nothing was generated
+
+
+def test_warm_up_loads_the_index_and_reads_only_the_system_prompt(
+    knowledge_index: Path, make_services: Callable[..., Services], tmp_path: Path
+) -> None:
+    llm = QueuedLLM.make("ok")
+    engine = AnswerEngine(make_services(data_dir=knowledge_index, llm=llm))
+    engine.warm_up()
+    (call,) = llm.calls
+    assert [m.role.value for m in call["messages"]] == ["system"]
+    assert call["kwargs"]["max_tokens"] == 1
+    # An empty index is not an error at warm-up; an injected model is never warmed on a thread.
+    empty = AnswerEngine(make_services(data_dir=tmp_path / "empty", llm=QueuedLLM.make("ok")))
+    empty.warm_up()
+    assert empty.warm_up_in_background() is None
