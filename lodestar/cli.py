@@ -310,6 +310,10 @@ def interview(
     count: Annotated[int, typer.Option("--count", min=1, max=20, help="Number of questions")] = 8,
     fmt: Annotated[str, typer.Option("--format", help="md or json")] = "md",
     output: Annotated[Path | None, typer.Option("--output", "-o", help="Write to a file")] = None,
+    area: Annotated[
+        str | None,
+        typer.Option("--area", help='Only this skill area or category, e.g. "Planning"'),
+    ] = None,
     backend: BackendOpt = None,
     data_dir: DataDirOpt = None,
     knowledge_dir: KnowledgeDirOpt = None,
@@ -326,7 +330,7 @@ def interview(
         raise typer.Exit(2)
     settings = _with_backend(_settings(data_dir, knowledge_dir), backend)
     with _user_errors(), err.status("Planning the interview kit…"):
-        writer = KitWriter(_services(settings), role, level, count)
+        writer = KitWriter(_services(settings), role, level, count, area=area)
     kit = writer.kit
     streaming = fmt == "md" and output is None
     if streaming:
