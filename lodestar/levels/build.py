@@ -258,7 +258,9 @@ class LevelGuideBuilder:
             line=line.text,
         )
         system = ChatMessage(role=MessageRole.SYSTEM, content=render_prompt("levels_system"))
-        context = f"{passage.location}\n{line.label}: {line.text}"
+        # What the cell is checked against: the section's own words about the area (its
+        # opening line names "these disciplines") and the asked level's line, not the others'.
+        context = f"{passage.location}\n{focused}"
         problems: list[str] = []
         for attempt in range(1, self.cfg.max_attempts + 1):
             content = prompt
@@ -313,19 +315,18 @@ class LevelGuideBuilder:
         missing = guard_findings(text, context)
         if missing:
             raise Rejected(
-                f"the cell names {', '.join(dict.fromkeys(missing))}, which the passage's line "
-                "does not."
+                f"the cell names {', '.join(dict.fromkeys(missing))}, which the passage does not."
             )
         added = novel_words(text, context)
         if len(added) > MAX_NOVEL * len(content_words(text)):
             raise Rejected(
-                "the cell adds words the passage's line does not use ("
+                "the cell adds words the passage does not use ("
                 + ", ".join(added[:6])
-                + "); keep to the line's own terms."
+                + "); keep to its own terms."
             )
         verdict = self.engine.verifier().check_against(
             Statement(text=text, cites=[1]), [1], [context], messages
         )
         if not verdict.supported:
-            raise Rejected("the cell says something the passage's line does not.")
+            raise Rejected("the cell says something the passage does not say of this level.")
         return verdict.reason
