@@ -17,6 +17,7 @@ import json
 import os
 import time
 from pathlib import Path
+from typing import Any
 
 RESULTS = Path(__file__).resolve().parent / "results"
 TARGETS = {
@@ -152,7 +153,7 @@ def main() -> None:
     print("\n".join(lines))
 
 
-def machine(load_before: float) -> dict[str, object]:
+def machine(load_before: float) -> dict[str, Any]:
     """Cores, CPU, AVX-512 and the load average before the run, for a bench's summary."""
     from bench.answer_latency import _has_avx512
 

@@ -18,6 +18,7 @@ import os
 import shutil
 import time
 from pathlib import Path
+from typing import Any
 
 RESULTS = Path(__file__).resolve().parent / "results"
 
@@ -66,7 +67,7 @@ def main() -> None:
 
     cells = guide.cells
     written = [c for c in cells if c.attempts]
-    summary = {
+    summary: dict[str, Any] = {
         "machine": machine(load_before),
         "model": services.llm_id,
         "model_load_s": round(load_s, 2),
