@@ -87,6 +87,10 @@ class LevelGuide:
                 numbers.setdefault(_cite_key(cell.source), len(numbers) + 1)
         return numbers
 
+    def citation_number(self, cell: LevelCell) -> int | None:
+        """The number the cell's passage has among the guide's sources (None: not described)."""
+        return self.citations().get(_cite_key(cell.source)) if cell.source else None
+
     def to_json(self) -> dict[str, Any]:
         """Plain data for `--format json`."""
         return {
