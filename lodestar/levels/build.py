@@ -151,7 +151,7 @@ def cache_key(services: Services, fingerprint: str | None) -> str | None:
     settings = services.settings
     parts = {
         "fingerprint": fingerprint,
-        "model": services.llm_id,
+        "model": services.configured_llm_id,
         "prompts": [load_prompt(name).template for name in PROMPTS],
         "levels": settings.levels.model_dump(),
         "verifier": [settings.answer.verifier, settings.answer.verify_threshold],
@@ -191,7 +191,7 @@ class LevelGuideBuilder:
         fingerprint = services.index_state().fingerprint
         self.cache = CellCache(services.paths.levels, cache_key(services, fingerprint))
         self.guide = LevelGuide(
-            levels=columns, rows=[], model=services.llm_id, fingerprint=fingerprint
+            levels=columns, rows=[], model=services.configured_llm_id, fingerprint=fingerprint
         )
         if self.cache.path is None:
             self.guide.notes.append("the index has no fingerprint yet, so nothing was cached")
