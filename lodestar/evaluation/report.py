@@ -119,7 +119,7 @@ def render_markdown(report: dict[str, Any]) -> str:
             lines.append(
                 f"| {kit['role']} ({kit['level']}) | {kit['made']} of {kit['asked']} | "
                 f"{_fmt(kit['schema_valid'])} | {_fmt(kit['max_similarity'])} | "
-                f"{_fmt(kit['signals_supported'])} of {kit['signals']} | "
+                f"{_fmt(kit['signals_supported'])} ({kit['signals']} signals) | "
                 f"{len(kit['ungrounded_terms'])} | {kit['questions_per_minute']:g} |"
             )
     modes = report.get("modes") or {}
