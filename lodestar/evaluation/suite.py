@@ -451,11 +451,15 @@ class SuiteRunner:
         judge_figures = self.calibrate_judge(calibration) if calibration else None
         if calibration:
             on_step("judge calibration (test half)")
-        kit_scores = evaluate_kits(
-            self.services,
-            kits,
-            self.kit_verifier(),
-            on_kit=lambda k: on_step(f"kit {k.role} ({k.level})"),
+        kit_scores = (
+            evaluate_kits(
+                self.services,
+                kits,
+                self.kit_verifier(),
+                on_kit=lambda k: on_step(f"kit {k.role} ({k.level})"),
+            )
+            if kits
+            else []  # no kit asked for: the judge is not built for them
         )
         dataset = EvaluationDataset(
             samples=[r.sample(c) for r, c in zip(results, cases, strict=True)]
