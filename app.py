@@ -1,4 +1,4 @@
-"""Lodestar's Streamlit app: chat for new leads, interview kits for managers.
+"""Lodestar's Streamlit app: chat for new leads, interview kits and the level guide for managers.
 
 Rendering only: answers, kits, uploads and feedback come from the same library the CLI uses
 (`lodestar.ui` and friends). Start it with `lodestar ui`.
@@ -69,7 +69,7 @@ state.setdefault("pending", None)
 with st.sidebar:
     st.title(":material/explore: Lodestar")
     st.caption("Answers for new engineering leads, from your own knowledge base.")
-    mode = st.radio("Mode", ["Chat", "Interview kit"], horizontal=True, key="mode")
+    mode = st.radio("Mode", ["Chat", "Interview kit", "Levels"], horizontal=True, key="mode")
     if mode == "Chat" and st.button(
         "New conversation", icon=":material/add_comment:", width="stretch"
     ):
@@ -312,7 +312,7 @@ def render_kit_question(n: int, q: dict[str, Any]) -> None:
         st.caption(f"Source: {src['title']} › {src['heading']} ({src['source']})")
 
 
-def write_kit(role: str, level: str, count: int) -> None:
+def write_kit(role: str, level: str, count: int, area: str | None = None) -> None:
     """Plan the kit, then show each question as soon as it is checked; keep what was made."""
     from dataclasses import asdict
 
@@ -320,7 +320,7 @@ def write_kit(role: str, level: str, count: int) -> None:
 
     try:
         with st.spinner("Planning the kit from the knowledge base…"):
-            writer = KitWriter(get_services(), role, level, count)
+            writer = KitWriter(get_services(), role, level, count, area=area)
     except Exception as exc:
         show_error(exc)
         return
@@ -360,7 +360,11 @@ def interview() -> None:
         level = st.selectbox("Level", found.levels)
         count = st.number_input("Number of questions", min_value=1, max_value=20, value=5)
         go = st.form_submit_button("Write the kit", type="primary")
-    if go:
+    request = state.pop("kit_request", None)  # a level-guide cell's button
+    if request:
+        st.info(f"Interview kit for {request['area']} at {request['level']} level, from the guide.")
+        write_kit(request["role"], request["level"], request["count"], request["area"])
+    elif go:
         write_kit(role, level, int(count))
     kit_data = state.get("kit")
     if not kit_data:
@@ -402,7 +406,95 @@ def interview() -> None:
         render_kit_question(n, q)
 
 
+# ---------------------------------------------------------------- level guide
+def open_kit(request: dict[str, Any]) -> None:
+    """A cell's button: switch to the interview kit, aimed at the cell's area and level."""
+    state.kit_request = request
+    state.mode = "Interview kit"
+
+
+def build_levels(builder: Any) -> None:
+    """Write the cells the cache lacks, with a progress bar; each is saved as it is checked."""
+    total = len(builder.pending)
+    bar = st.progress(0.0, text=f"Writing cell 1 of {total}…")
+    try:
+        for done, _ in enumerate(builder, start=1):
+            bar.progress(done / total, text=f"Writing cell {min(done + 1, total)} of {total}…")
+    except Exception as exc:  # the cells written so far stay in the cache
+        show_error(exc)
+        return
+    st.rerun()
+
+
+def render_level_cell(row: Any, level: str, n: int | None, role: str | None) -> None:
+    """The chosen cell: its text, the passage it cites, and a kit aimed at it."""
+    cell = row.cells[level]
+    with st.container(border=True):
+        st.markdown(f"**{row.name} · {level}**")
+        if not cell.described:
+            st.markdown(f"_{cell.text}_")
+            st.caption(cell.reason)
+            return
+        st.markdown(f"{cell.text} **[{n}]**")
+        src = cell.source
+        st.caption(f"Source [{n}]: {src.title} › {src.heading} ({src.source})")
+        st.markdown(src.text)
+        st.button(
+            f"Interview kit for {row.area} ({level})",
+            key="level-kit",
+            icon=":material/quiz:",
+            on_click=open_kit,
+            args=(ui.kit_for_cell(row, level, role),),
+        )
+
+
+def levels() -> None:
+    """Skill areas × levels from the documents that describe levels; a cell opens its source."""
+    from lodestar.levels import LevelGuideBuilder, level_sources
+
+    st.header("Level guide")
+    try:
+        roles = level_sources(get_services()).roles
+        role = st.selectbox("Role", [ui.ALL, *roles], key="levels_role")
+        role = None if role == ui.ALL else role
+        builder = LevelGuideBuilder(get_services(), role=role)
+    except Exception as exc:  # no levelled document, a role they do not describe
+        show_error(exc)
+        return
+    guide = builder.guide
+    if builder.pending:
+        st.info(
+            f"{len(builder.pending)} of {len(guide.cells)} cells are not written yet "
+            f"({len(guide.rows)} skill areas × {len(guide.levels)} levels). With the bundled "
+            "model that takes about 3 s a cell; afterwards the guide opens instantly.",
+            icon=":material/table_view:",
+        )
+        if st.button("Build the level guide", type="primary", key="build_levels"):
+            build_levels(builder)
+        return
+    st.caption(ui.level_summary(guide))
+    st.download_button(
+        "Download Markdown", guide.to_markdown(), file_name="level-guide.md", mime="text/markdown"
+    )
+    st.dataframe(ui.level_table(guide), width="stretch", hide_index=True)
+    st.markdown("**Open a cell**")
+    for i, row in enumerate(guide.rows):
+        cols = st.columns([2, *[1] * len(guide.levels)])
+        cols[0].markdown(row.name)
+        for col, level in zip(cols[1:], guide.levels, strict=True):
+            n = guide.citation_number(row.cells[level])
+            label = f"{level} [{n}]" if n else f"{level}: not described"
+            if col.button(label, key=f"cell-{i}-{level}"):
+                state.level_cell = (row.heading, level)
+    chosen = state.get("level_cell")
+    row = next((r for r in guide.rows if chosen and r.heading == chosen[0]), None)
+    if row is not None and chosen[1] in row.cells:
+        render_level_cell(row, chosen[1], guide.citation_number(row.cells[chosen[1]]), role)
+
+
 if mode == "Chat":
     chat()
+elif mode == "Levels":
+    levels()
 else:
     interview()

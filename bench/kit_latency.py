@@ -17,6 +17,7 @@ import json
 import os
 import time
 from pathlib import Path
+from typing import Any
 
 RESULTS = Path(__file__).resolve().parent / "results"
 TARGETS = {
@@ -29,7 +30,7 @@ TARGETS = {
 
 def main() -> None:
     """Run the benchmark and write the results."""
-    from bench.answer_latency import _has_avx512, peak_rss_mb
+    from bench.answer_latency import peak_rss_mb
     from ingest.pipeline import ingest_paths
     from lodestar.evaluation.kits import score_kit
     from lodestar.kits import KitQuestion, KitWriter
@@ -89,12 +90,7 @@ def main() -> None:
     total_s = round(time.perf_counter() - requested, 2)
     scores = score_kit(kit, services.embed_model.get_text_embedding_batch)
     summary = {
-        "machine": {
-            "cores": os.cpu_count(),
-            "cpu": _cpu_name(),
-            "avx512": _has_avx512(),
-            "load_average_before": load_before,
-        },
+        "machine": machine(load_before),
         "model": services.llm_id,
         "role": kit.role,
         "level": kit.level,
@@ -155,6 +151,18 @@ def main() -> None:
     ]
     (out / "kit_latency.md").write_text("\n".join(lines) + "\n")
     print("\n".join(lines))
+
+
+def machine(load_before: float) -> dict[str, Any]:
+    """Cores, CPU, AVX-512 and the load average before the run, for a bench's summary."""
+    from bench.answer_latency import _has_avx512
+
+    return {
+        "cores": os.cpu_count(),
+        "cpu": _cpu_name(),
+        "avx512": _has_avx512(),
+        "load_average_before": load_before,
+    }
 
 
 def _cpu_name() -> str:

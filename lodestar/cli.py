@@ -297,6 +297,10 @@ def interview(
     count: Annotated[int, typer.Option("--count", min=1, max=20, help="Number of questions")] = 8,
     fmt: Annotated[str, typer.Option("--format", help="md or json")] = "md",
     output: Annotated[Path | None, typer.Option("--output", "-o", help="Write to a file")] = None,
+    area: Annotated[
+        str | None,
+        typer.Option("--area", help='Only this skill area or category, e.g. "Planning"'),
+    ] = None,
     backend: BackendOpt = None,
     data_dir: DataDirOpt = None,
     knowledge_dir: KnowledgeDirOpt = None,
@@ -313,7 +317,7 @@ def interview(
         raise typer.Exit(2)
     settings = _with_backend(_settings(data_dir, knowledge_dir), backend)
     with _user_errors(), err.status("Planning the interview kit…"):
-        writer = KitWriter(_services(settings), role, level, count)
+        writer = KitWriter(_services(settings), role, level, count, area=area)
     kit = writer.kit
     streaming = fmt == "md" and output is None
     if streaming:
@@ -384,6 +388,73 @@ def _write_kit(path: Path, kit: Any, fmt: str) -> None:
     partial = path.with_name(f".{path.name}.partial")
     partial.write_text(_kit_text(kit, fmt), encoding="utf-8")
     os.replace(partial, path)
+
+
+@app.command()
+def levels(
+    role: Annotated[
+        str | None, typer.Option("--role", help="Only documents about this role")
+    ] = None,
+    area: Annotated[
+        str | None, typer.Option("--area", help='Only this skill area or category, e.g. "Planning"')
+    ] = None,
+    level_list: Annotated[
+        str | None,
+        typer.Option("--levels", help="Columns, comma-separated, e.g. junior,senior,lead"),
+    ] = None,
+    compare_levels: Annotated[
+        tuple[str, str] | None,
+        typer.Option("--compare", help="Only the differences between two levels, e.g. senior lead"),
+    ] = None,
+    fmt: Annotated[str, typer.Option("--format", help="md, json or csv")] = "md",
+    output: Annotated[Path | None, typer.Option("--output", "-o", help="Write to a file")] = None,
+    backend: BackendOpt = None,
+    data_dir: DataDirOpt = None,
+    knowledge_dir: KnowledgeDirOpt = None,
+) -> None:
+    """A level guide: skill areas × levels from the documents that describe levels, each cell
+    cited and checked against its passage. Built once per ingest (cached), instant afterwards."""
+    from lodestar.levels import LevelGuideBuilder, compare
+
+    if fmt not in ("md", "json", "csv"):
+        err.print("[red]error:[/red] --format must be md, json or csv")
+        raise typer.Exit(2)
+    columns = [v.strip() for v in level_list.split(",") if v.strip()] if level_list else None
+    if compare_levels:
+        columns = list(compare_levels)
+    settings = _with_backend(_settings(data_dir, knowledge_dir), backend)
+    with _user_errors():
+        with err.status("Reading the levelled passages…"):
+            builder = LevelGuideBuilder(_services(settings), role=role, area=area, levels=columns)
+        if builder.pending:
+            with Progress(
+                TextColumn("[progress.description]{task.description}"),
+                BarColumn(),
+                MofNCompleteColumn(),
+                TimeElapsedColumn(),
+                console=err,
+            ) as progress:
+                task = progress.add_task("Writing the level guide", total=len(builder.pending))
+                for cell in builder:
+                    progress.update(task, advance=1, description=f"Writing cells ({cell.level})")
+        guide = builder.guide
+    result: Any = compare(guide, *compare_levels) if compare_levels else guide
+    if fmt == "json":
+        text = json.dumps(result.to_json(), ensure_ascii=False, indent=2) + "\n"
+    else:
+        text = result.to_csv() if fmt == "csv" else result.to_markdown()
+    if output:
+        output.parent.mkdir(parents=True, exist_ok=True)
+        output.write_text(text, encoding="utf-8")
+        err.print(f"wrote {output}")
+    else:
+        sys.stdout.write(text)
+    fresh = guide.generated
+    err.print(
+        f"[dim]{len(guide.rows)} areas × {len(guide.levels)} levels, {guide.not_described} cells "
+        f"not described; {fresh} written now, {len(guide.cells) - fresh} from the cache, "
+        f"{guide.seconds:.1f} s[/dim]"
+    )
 
 
 @app.command("setup-model")

@@ -133,6 +133,19 @@ class Services:
         model = getattr(self.llm, "model_name", None) or getattr(self.llm, "model", None)
         return f"{self.settings.llm.backend}:{model or self.llm.metadata.model_name}"
 
+    @property
+    def configured_llm_id(self) -> str:
+        """Backend and model as configured, without loading the model (a cache key that a
+        cache hit can compute instantly); a given model's own id."""
+        if self._llm_override is not None:
+            return self.llm_id
+        from lodestar.llm import DEFAULT_OPENAI_MODEL, LOCAL_MODEL_NAME
+
+        cfg = self.settings.llm
+        default = {"local": LOCAL_MODEL_NAME, "openai": DEFAULT_OPENAI_MODEL}.get(cfg.backend, "")
+        model = default if cfg.model in (None, "", "bundled") else cfg.model
+        return f"{cfg.backend}:{model}"
+
     @cached_property
     def keyword_cache(self) -> KeywordIndexCache:
         """The BM25 index this process has loaded (kept in step with the collection)."""

@@ -265,6 +265,21 @@ class InterviewSettings(BaseModel):
     )
 
 
+class LevelsSettings(BaseModel):
+    """How the level guide's cells are written and checked."""
+
+    max_attempts: int = Field(
+        3,
+        ge=1,
+        le=5,
+        description="Tries per cell; a cell no attempt of which its passage supports is shown "
+        'as "not described".',
+    )
+    max_tokens: int = Field(
+        90, ge=32, description="Longest reply per cell (one or two sentences as JSON)."
+    )
+
+
 class EvalSettings(BaseModel):
     """The evaluation suite's judge (the model that scores answers)."""
 
@@ -325,6 +340,7 @@ class Settings(BaseSettings):
     llm: LLMSettings = Field(default_factory=LLMSettings)
     answer: AnswerSettings = Field(default_factory=AnswerSettings)
     interview: InterviewSettings = Field(default_factory=InterviewSettings)
+    levels: LevelsSettings = Field(default_factory=LevelsSettings)
     eval: EvalSettings = Field(default_factory=EvalSettings)
 
     @property

@@ -162,6 +162,7 @@ class IndexPaths:
         self.models = data_dir / "models"
         self.uploads = data_dir / "uploads"
         self.feedback = data_dir / "feedback.sqlite3"
+        self.levels = data_dir / "levels"  # the level guide's cells, per index fingerprint
 
     def docstore(self, source_name: str) -> Path:
         """The persisted docstore of one source: the record of what was ingested from it."""

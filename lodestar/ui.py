@@ -138,3 +138,30 @@ def kit_summary(kit: dict[str, Any]) -> str:
 def slug(text: str) -> str:
     """File-name friendly form of a role or level."""
     return re.sub(r"[^a-z0-9]+", "-", text.lower()).strip("-") or "kit"
+
+
+def level_table(guide: Any) -> list[dict[str, str]]:
+    """The level guide as table rows: the skill area, then each level's cell with its number."""
+    table = []
+    for row in guide.rows:
+        entry = {"skill area": row.name}
+        for level in guide.levels:
+            cell = row.cells[level]
+            n = guide.citation_number(cell)
+            entry[level] = f"{cell.text} [{n}]" if n else cell.text
+        table.append(entry)
+    return table
+
+
+def level_summary(guide: Any) -> str:
+    """Areas, levels and cells not described, for the caption above the guide."""
+    return (
+        f"{len(guide.rows)} skill areas × {len(guide.levels)} levels · "
+        f"{guide.not_described} of {len(guide.cells)} cells not described · {guide.model}"
+    )
+
+
+def kit_for_cell(row: Any, level: str, role: str | None) -> dict[str, Any]:
+    """The interview kit a level-guide cell asks for: its area and level, for the chosen role
+    (or the first role its document is about)."""
+    return {"role": role or row.roles[0], "level": level, "area": row.area, "count": 1}

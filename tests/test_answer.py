@@ -198,6 +198,8 @@ PROMPT_VALUES: dict[str, str] = {
     "target": "can do a thorough requirement analysis",
     "below": "can do a simple requirement analysis",
     "below_level": "junior",
+    "area": "Planning",
+    "line": "can execute a plan drawn up for an engineering problem",
 }
 
 

@@ -316,3 +316,71 @@ def test_source_cards_are_shown_before_the_answer_is_complete(
     assert cards, "the passages being read are shown as cards"
     assert texts(cards[0].markdown).strip()
     assert at.session_state.messages == []  # the unfinished answer is not recorded
+
+
+def test_levels_view_builds_the_guide_then_a_cell_opens_its_passage_and_a_kit(
+    start_app: Callable[..., Any],
+) -> None:
+    import json
+    import re
+
+    line = re.compile(r'The passage\'s line for this level: "(?P<line>[^"]+)"')
+
+    class Echo(type(QueuedLLM.make())):  # type: ignore[misc]
+        def _next(self, messages: Any, kwargs: dict[str, Any]) -> str:
+            self._calls.append({"messages": list(messages), "kwargs": kwargs})
+            found = line.search(messages[-1].content)
+            if found is None:  # the interview kit's question, after the guide
+                return self._replies.pop(0)
+            text = found.group("line")
+            return json.dumps({"cell": text[0].upper() + text[1:]})
+
+    llm = Echo()
+    llm._judge = 1.0
+    llm._replies.append(
+        kit_question(
+            "How do you define the milestones of an engineering problem?",
+            signals=(
+                "Defines the milestones of an engineering problem",
+                "Helps teams prioritise their activities",
+            ),
+            follow_up="How do you avoid over-engineering?",
+        )
+    )
+    at, _ = start_app(llm=llm)
+    at.sidebar.radio(key="mode").set_value("Levels").run()
+    assert not at.exception, at.exception
+    assert "48 of 48 cells are not written yet" in texts(at.info)
+    at.button(key="build_levels").click().run()
+    assert not at.exception, at.exception
+    assert len(llm.calls) == 48
+    assert "16 skill areas × 3 levels · 0 of 48 cells not described" in texts(at.caption)
+    table = at.dataframe[0].value
+    assert list(table.columns) == ["skill area", "junior", "senior", "lead"]
+    assert "Project Management › Planning" in set(table["skill area"])
+
+    # a cell opens its source passage
+    planning = list(table["skill area"]).index("Project Management › Planning")
+    at.button(key=f"cell-{planning}-lead").click().run()
+    assert not at.exception, at.exception
+    shown = texts(at.markdown)
+    assert "**Project Management › Planning · lead**" in shown
+    assert "Can define the milestones of an engineering problem" in shown
+    assert "**Lead ML Engineer**: can define the milestones" in shown  # the passage itself
+    assert "Project Management: Planning" in texts(at.caption)
+
+    # its button opens an interview kit aimed at that area and level
+    at.button(key="level-kit").click().run()
+    assert not at.exception, at.exception
+    assert at.session_state.mode == "Interview kit"
+    kit = at.session_state.kit
+    assert kit["level"] == "lead"
+    assert [q["competency"] for q in kit["questions"]] == ["Planning"]
+    assert "milestones" in kit["questions"][0]["question"]
+
+    # shown again: from the cache, the model not called
+    calls = len(llm.calls)
+    at.sidebar.radio(key="mode").set_value("Levels").run()
+    assert not at.exception, at.exception
+    assert len(llm.calls) == calls
+    assert at.dataframe[0].value.shape == (16, 4)

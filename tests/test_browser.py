@@ -171,6 +171,16 @@ def test_real_browser_streams_a_cited_answer_from_the_bundled_model(app_url: str
             assert "relevance" in details.inner_text()
             page.wait_for_timeout(1000)  # let the card finish opening
             page.screenshot(path=str(ARTIFACTS / "ui-cited-answer.png"), full_page=True)
+
+            # The Levels view opens once: its rows and columns come from the index at once;
+            # the cells are written only when asked for (minutes with the bundled model).
+            page.get_by_test_id("stSidebar").get_by_text("Levels", exact=True).click()
+            expect(page.get_by_role("heading", name="Level guide")).to_be_visible(timeout=30_000)
+            expect(page.get_by_text("48 of 48 cells are not written yet")).to_be_visible(
+                timeout=30_000
+            )
+            expect(page.get_by_role("button", name="Build the level guide")).to_be_visible()
+            assert page.get_by_test_id("stException").count() == 0
         finally:
             browser.close()
     assert (ARTIFACTS / "ui-cited-answer.png").stat().st_size > 10_000

@@ -95,3 +95,102 @@ def test_the_kit_cases_name_known_roles_and_levels(
     for case in cases:
         assert case.role in roles
         assert case.level in levels
+
+
+def _scores(**overrides: Any) -> Any:
+    from lodestar.evaluation.kits import KitScores
+
+    values: dict[str, Any] = {
+        "role": "R",
+        "level": "senior",
+        "asked": 4,
+        "made": 4,
+        "schema_valid": 1.0,
+        "max_similarity": 0.4,
+        "similar_pairs": [],
+        "distinct": True,
+        "signals": 10,
+        "signals_supported": 0.8,
+        "unsupported_signals": ["a", "b"],
+        "ungrounded_terms": [],
+        "questions_per_minute": 3.0,
+    }
+    return KitScores(**{**values, **overrides})
+
+
+def test_kit_metrics_are_aggregated_and_gated() -> None:
+    from lodestar.evaluation.gate import Thresholds
+    from lodestar.evaluation.suite import SuiteRun
+
+    thresholds = Thresholds(
+        minimum={"kit_schema_valid": 1.0, "kit_distinct": 1.0, "kit_signals_supported": 0.7},
+        maximum={"kit_ungrounded_terms": 0},
+    )
+    good = [_scores(), _scores(made=3, signals=6, unsupported_signals=[], signals_supported=1.0)]
+    run = SuiteRun(suite="ci", generator="g", judge="j", cases=[], controls=[], seconds=1.0)
+    run.kits = good
+    scores = run.aggregates()
+    assert scores["kit_signals_supported"] == 0.875  # 14 of 16 signals, pooled
+    assert scores["kit_questions_made"] == 0.875  # 7 of 8
+    assert scores["kit_max_similarity"] == 0.4
+    assert all(c.passed for c in thresholds.check(run))
+    run.kits = [
+        _scores(),
+        _scores(
+            schema_valid=0.75,
+            distinct=False,
+            ungrounded_terms=["q2: 20%"],
+            signals_supported=0.5,
+            unsupported_signals=["a"] * 5,
+        ),
+    ]
+    failed = [c.name for c in thresholds.check(run) if not c.passed]
+    assert failed == [
+        "kit_schema_valid",
+        "kit_distinct",
+        "kit_signals_supported",
+        "kit_ungrounded_terms",
+    ]
+    run.kits = []  # kits not built: the gate fails rather than pass unmeasured
+    assert not any(c.passed for c in thresholds.check(run))
+
+
+def test_the_suite_runner_builds_the_kits_and_checks_their_signals_with_the_judge(
+    knowledge_index: Path, make_services: Callable[..., Services]
+) -> None:
+    from test_eval_logic import VerbatimJudge
+
+    from lodestar.evaluation.kits import KitCase
+    from lodestar.evaluation.suite import Suite, SuiteRunner
+
+    llm = QueuedLLM.make(
+        kit_question("How do you hire and mentor ML engineers on your team?"),
+        kit_question("How do you take an ML system from prototype to production?"),
+    )
+    judge = VerbatimJudge()
+    runner = SuiteRunner(make_services(data_dir=knowledge_index, llm=llm), lambda: judge)
+    suite = Suite("t", "", judged=None, llm_context_metrics=False, relevancy_questions=1)
+    steps: list[str] = []
+    case = KitCase(role="ML Engineering Manager", level="senior", count=2)
+    run = runner.run(suite, [], [], on_step=steps.append, kits=[case])
+    assert steps == ["kit ML Engineering Manager (senior)"]
+    (kit,) = run.kits
+    assert (kit.made, kit.schema_valid, kit.distinct) == (2, 1.0, True)
+    # the judge is this run's judge, asked in the stand-alone design: one prompt per signal
+    verdicts = [p for p in judge.prompts if "Context:" in p]
+    assert len(verdicts) == kit.signals
+    written = run.to_json()["kits"][0]
+    assert written["role"] == "ML Engineering Manager"
+    # the judge says yes exactly when the signal's words are in the passage
+    said_no = [p.split("\nStatement: ", 1)[1].split("\n", 1)[0] for p in verdicts]
+    said_no = [s for s in said_no if s.rstrip(".").lower() not in p_context(judge, s)]
+    assert kit.unsupported_signals == said_no
+    assert kit.signals_supported == round(1 - len(said_no) / kit.signals, 4)
+    assert run.aggregates()["kit_signals_supported"] == kit.signals_supported
+
+
+def p_context(judge: Any, statement: str) -> str:
+    """The context the judge was shown with `statement`, flattened and lower-cased."""
+    prompt = next(p for p in judge.prompts if f"\nStatement: {statement}\n" in p)
+    context = prompt.split("Context:", 1)[1].split("\nMost relevant line:", 1)[0]
+    return " ".join(context.split()).lower()

@@ -264,6 +264,7 @@ def _run_suite(
     from lodestar.evaluation.dataset import load_calibration, load_controls, load_golden
     from lodestar.evaluation.gate import load_thresholds
     from lodestar.evaluation.judge import build_judge, judge_label
+    from lodestar.evaluation.kits import kit_cases
     from lodestar.evaluation.report import build_report, save_baseline, write_report
     from lodestar.evaluation.suite import SuiteRunner, load_suite
 
@@ -275,9 +276,14 @@ def _run_suite(
     ingested = ingest_paths([settings.knowledge_dir], services)
     if not ingested.ok:
         err.print(f"[yellow]warning:[/yellow] {len(ingested.failed)} file(s) failed to ingest")
+    # the interview kits the loaded golden cases call for (eval/kit_cases.jsonl)
+    ids = {case.id for case in cases}
+    kits = [kit for kit in kit_cases() if ids & set(kit.cases)]
     runner = SuiteRunner(services, lambda: build_judge(settings, services))
-    with _Steps(len(cases) + len(controls) + 1, f"suite {name}") as steps:
-        run = runner.run(suite, cases, controls, on_step=steps.step, calibration=load_calibration())
+    with _Steps(len(cases) + len(controls) + 1 + len(kits), f"suite {name}") as steps:
+        run = runner.run(
+            suite, cases, controls, on_step=steps.step, calibration=load_calibration(), kits=kits
+        )
     run.judge = judge_label(settings)
     checks = thresholds.check(run)
     report = build_report(run, checks)

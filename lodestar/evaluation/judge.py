@@ -23,6 +23,7 @@ if TYPE_CHECKING:
     from llama_index.core.base.embeddings.base import BaseEmbedding
     from llama_index.core.base.llms.types import ChatMessage
 
+    from lodestar.grounding import YesNoJudge
     from lodestar.llm import LlamaCppChat
     from lodestar.services import Services
     from lodestar.settings import Settings
@@ -95,6 +96,22 @@ class LlamaIndexRagasEmbedding(BaseRagasEmbedding):
     async def aembed_texts(self, texts: list[str], **kwargs: Any) -> list[list[float]]:
         """Vectors for several texts, off the event loop."""
         return await asyncio.to_thread(self.embed_texts, texts)
+
+
+def judge_yes_no(judge: InstructorBaseRagasLLM) -> YesNoJudge:
+    """The judge as a P(yes) scorer for the grounding verifier: the local judge's probability
+    of "yes", a remote judge's structured yes/no verdict as 1 or 0."""
+    if isinstance(judge, LocalJudgeLLM):
+        return judge.llm.yes_probability
+
+    def vote(messages: Sequence[ChatMessage]) -> float:
+        from lodestar.evaluation.faithfulness import StatementVerdict
+
+        prompt = "\n\n".join(m.content or "" for m in messages)
+        reply: StatementVerdict = judge.generate(prompt, StatementVerdict)
+        return 1.0 if reply.verdict == "yes" else 0.0
+
+    return vote
 
 
 def judge_label(settings: Settings) -> str:

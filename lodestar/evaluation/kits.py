@@ -186,3 +186,32 @@ def evaluate_kits(
         if on_kit:
             on_kit(scores[-1])
     return scores
+
+
+def kit_aggregates(kits: Sequence[KitScores]) -> dict[str, float | None]:
+    """The kit metrics the gate checks, over every kit of the run (None when none was built)."""
+    if not kits:
+        return dict.fromkeys(KIT_METRICS)
+    judged = [k for k in kits if k.signals_supported is not None]
+    signals = sum(k.signals for k in judged)
+    supported = sum(k.signals - len(k.unsupported_signals) for k in judged)
+    return {
+        "kit_schema_valid": round(min(k.schema_valid for k in kits), 4),
+        "kit_distinct": float(all(k.distinct for k in kits)),
+        "kit_max_similarity": max(k.max_similarity for k in kits),
+        "kit_signals_supported": round(supported / signals, 4) if signals else None,
+        "kit_ungrounded_terms": float(sum(len(k.ungrounded_terms) for k in kits)),
+        "kit_questions_made": round(sum(k.made for k in kits) / sum(k.asked for k in kits), 4),
+        "kit_questions_per_minute": round(sum(k.questions_per_minute for k in kits) / len(kits), 2),
+    }
+
+
+KIT_METRICS = (
+    "kit_schema_valid",
+    "kit_distinct",
+    "kit_max_similarity",
+    "kit_signals_supported",
+    "kit_ungrounded_terms",
+    "kit_questions_made",
+    "kit_questions_per_minute",
+)

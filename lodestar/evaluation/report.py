@@ -105,6 +105,23 @@ def render_markdown(report: dict[str, Any]) -> str:
             f"balanced accuracy {_fmt(calibration.get('balanced_accuracy'))} at P(yes) >= "
             f"{calibration.get('threshold')} (chosen on the dev half).",
         ]
+    kits = report.get("kits") or []
+    if kits:
+        lines += [
+            "",
+            "## Interview kits (eval/kit_cases.jsonl)",
+            "",
+            "| kit | made | schema valid | most similar pair | signals supported | "
+            "figures/names not in source | questions/min |",
+            "|---|---|---|---|---|---|---|",
+        ]
+        for kit in kits:
+            lines.append(
+                f"| {kit['role']} ({kit['level']}) | {kit['made']} of {kit['asked']} | "
+                f"{_fmt(kit['schema_valid'])} | {_fmt(kit['max_similarity'])} | "
+                f"{_fmt(kit['signals_supported'])} ({kit['signals']} signals) | "
+                f"{len(kit['ungrounded_terms'])} | {kit['questions_per_minute']:g} |"
+            )
     modes = report.get("modes") or {}
     if modes:
         lines += [

@@ -12,7 +12,7 @@ import asyncio
 import math
 import time
 import tomllib
-from collections.abc import Callable, Coroutine
+from collections.abc import Callable, Coroutine, Sequence
 from dataclasses import asdict, dataclass, field, replace
 from functools import cached_property
 from pathlib import Path
@@ -24,14 +24,20 @@ from lodestar.answer import Answer, AnswerEngine
 from lodestar.errors import ConfigurationError
 from lodestar.evaluation.dataset import EVAL_DIR, CalibrationItem, ControlAnswer, GoldenCase
 from lodestar.evaluation.faithfulness import StatementFaithfulness
-from lodestar.evaluation.judge import LlamaIndexRagasEmbedding
+from lodestar.evaluation.judge import LlamaIndexRagasEmbedding, judge_yes_no
+from lodestar.evaluation.kits import KitCase, KitScores, evaluate_kits, kit_aggregates
 from lodestar.evaluation.metrics import (
     check_answer_citations,
     key_fact_recall,
     retrieval_hit,
     score_contexts,
 )
-from lodestar.grounding import displayed_answer, grounding_from_json, ungrounded_terms
+from lodestar.grounding import (
+    GroundingVerifier,
+    displayed_answer,
+    grounding_from_json,
+    ungrounded_terms,
+)
 from lodestar.retrieval import retrieve
 
 if TYPE_CHECKING:
@@ -152,6 +158,7 @@ class SuiteRun:
     seconds: float
     dataset: EvaluationDataset | None = None
     calibration: dict[str, Any] | None = None
+    kits: list[KitScores] = field(default_factory=list)
 
     def aggregates(self) -> dict[str, float | None]:
         """The scores the gate checks."""
@@ -177,6 +184,7 @@ class SuiteRun:
             "llm_context_precision": _mean(c.llm_context_precision for c in answerable),
             "errors": float(sum(c.error is not None for c in self.cases)),
             "judge_test_accuracy": (self.calibration or {}).get("accuracy"),
+            **kit_aggregates(self.kits),
         }
 
     def mode_aggregates(self) -> dict[str, dict[str, float | None]]:
@@ -208,6 +216,7 @@ class SuiteRun:
             "aggregates": self.aggregates(),
             "modes": self.mode_aggregates(),
             "calibration": self.calibration,
+            "kits": [k.to_json() for k in self.kits],
             "cases": [asdict(c) for c in self.cases],
             "controls": [asdict(c) for c in self.controls],
         }
@@ -426,9 +435,10 @@ class SuiteRunner:
         controls: list[ControlAnswer],
         on_step: Callable[[str], None] = lambda _: None,
         calibration: list[CalibrationItem] | None = None,
+        kits: Sequence[KitCase] = (),
     ) -> SuiteRun:
-        """Every case, then every control, then the judge on the calibration test half;
-        `on_step` is told each one's id as it finishes."""
+        """Every case, then every control, then the judge on the calibration test half, then
+        the interview kits; `on_step` is told each one's id as it finishes."""
         started = time.perf_counter()
         results = []
         for case in cases:
@@ -441,6 +451,16 @@ class SuiteRunner:
         judge_figures = self.calibrate_judge(calibration) if calibration else None
         if calibration:
             on_step("judge calibration (test half)")
+        kit_scores = (
+            evaluate_kits(
+                self.services,
+                kits,
+                self.kit_verifier(),
+                on_kit=lambda k: on_step(f"kit {k.role} ({k.level})"),
+            )
+            if kits
+            else []  # no kit asked for: the judge is not built for them
+        )
         dataset = EvaluationDataset(
             samples=[r.sample(c) for r, c in zip(results, cases, strict=True)]
         )
@@ -453,4 +473,15 @@ class SuiteRunner:
             seconds=time.perf_counter() - started,
             dataset=dataset,
             calibration=judge_figures,
+            kits=kit_scores,
+        )
+
+    def kit_verifier(self) -> GroundingVerifier:
+        """Checks a kit's signals with this run's judge, in the stand-alone design (not the
+        writer's own chat, so the check is independent of the one that kept them)."""
+        return GroundingVerifier(
+            judge_yes_no(self.judge),
+            threshold=self.services.settings.eval.judge_threshold,
+            design="statement",
+            embed=self.services.embed_model.get_text_embedding_batch,
         )

@@ -68,8 +68,8 @@ def known_roles_and_levels(services: Services) -> tuple[list[str], list[str]]:
     roles: set[str] = set()
     levels: set[str] = set()
     for meta in data["metadatas"] or []:
-        roles.update(_split(meta.get("roles")))
-        levels.update(_split(meta.get("levels")))
+        roles.update(split_list(meta.get("roles")))
+        levels.update(split_list(meta.get("levels")))
     return sorted(roles), sorted(levels)
 
 
@@ -94,6 +94,26 @@ def competency_of(heading: str) -> str:
     if len(parts) > 1 and _GENERIC_TAIL.match(parts[-1]):
         return parts[0]
     return parts[-1]
+
+
+def category_of(heading: str) -> str:
+    """The skill category a section belongs to: "Project Management" for "Project Management:
+    Planning", the parent heading for a nested one, "" when the heading names none."""
+    parts = [p.strip() for p in heading.split("›") if p.strip()]
+    if not parts:
+        return ""
+    head = [p.strip() for p in parts[-1].split(":") if p.strip()]
+    if len(head) > 1:
+        return head[0]
+    return parts[-2] if len(parts) > 1 else ""
+
+
+def in_area(heading: str, area: str) -> bool:
+    """Whether a section is about `area`: its skill area or category, or a part of its heading."""
+    wanted = " ".join(area.lower().split())
+    return wanted in (competency_of(heading).lower(), category_of(heading).lower()) or (
+        len(wanted) >= 3 and wanted in heading.lower()
+    )
 
 
 def level_lines(text: str, levels: list[str]) -> list[LevelLine]:
@@ -138,9 +158,17 @@ def focus_on_level(
     return "\n".join(kept).strip(), target, below
 
 
-def plan_kit(services: Services, role: str, level: str, count: int, reserve: int = 0) -> KitPlan:
+def plan_kit(
+    services: Services,
+    role: str,
+    level: str,
+    count: int,
+    reserve: int = 0,
+    area: str | None = None,
+) -> KitPlan:
     """Up to `count` passages about the role at the level, each on a different competency, and
-    up to `reserve` more, next in line, to stand in for a question that cannot be written."""
+    up to `reserve` more, next in line, to stand in for a question that cannot be written;
+    with `area`, only sections about that skill area or category (see `in_area`)."""
     from ingest.chunking import role_key
 
     roles, levels = known_roles_and_levels(services)
@@ -152,10 +180,12 @@ def plan_kit(services: Services, role: str, level: str, count: int, reserve: int
     metas: list[Any] = list(data["metadatas"] or [])
     if not metas:
         raise GenerationError(f"no passages about {role} were found to base questions on")
-    texts = [_text(doc, meta) for doc, meta in zip(data["documents"] or [], metas, strict=True)]
+    texts = [
+        passage_text(doc, meta) for doc, meta in zip(data["documents"] or [], metas, strict=True)
+    ]
     vectors = _unit(np.asarray(data["embeddings"], dtype=np.float64))
     notes: list[str] = []
-    at_level = [i for i, m in enumerate(metas) if level in _split(m.get("levels"))]
+    at_level = [i for i, m in enumerate(metas) if level in split_list(m.get("levels"))]
     if not at_level:
         notes.append(
             f"no document about {role} lists the level {level}; all its passages were used"
@@ -173,6 +203,15 @@ def plan_kit(services: Services, role: str, level: str, count: int, reserve: int
         key = (str(metas[i].get("source", "")), str(metas[i].get("heading", "")))
         if key not in best or relevance[i] > relevance[best[key]]:
             best[key] = i
+    if area is not None:
+        known = sorted({competency_of(k[1]) for k in best} | {category_of(k[1]) for k in best})
+        best = {k: i for k, i in best.items() if in_area(k[1], area)}
+        if not best:
+            raise UnknownRoleError(
+                f"unknown area {area!r} for {role} ({level}); its sections cover: "
+                + ", ".join(a for a in known if a),
+                hint="pick one of the areas above (they come from the documents' headings)",
+            )
     candidates = sorted(best.values(), key=lambda i: -relevance[i])
     chosen: list[int] = []
     competencies: set[str] = set()
@@ -191,7 +230,7 @@ def plan_kit(services: Services, role: str, level: str, count: int, reserve: int
         chosen.append(pick)
     planned = []
     for i in chosen:
-        passage = _passage(texts[i], metas[i], float(relevance[i]), str(data["ids"][i]))
+        passage = passage_from_meta(texts[i], metas[i], float(relevance[i]), str(data["ids"][i]))
         context, target, below = focus_on_level(passage.text, level, levels)
         planned.append(
             PlannedQuestion(
@@ -206,14 +245,16 @@ def plan_kit(services: Services, role: str, level: str, count: int, reserve: int
     spare = planned[count:]
     planned = planned[:count]
     if len(planned) < count:
+        scope = f"{role} ({level})" + (f" in {area}" if area else "")
         notes.append(
-            f"the knowledge base describes {len(planned)} distinct competencies for {role} "
-            f"({level}); {count} were asked for"
+            f"the knowledge base describes {len(planned)} distinct competencies for {scope}; "
+            f"{count} were asked for"
         )
     return KitPlan(role=role, level=level, questions=planned, reserve=spare, notes=notes)
 
 
-def _split(value: Any) -> list[str]:
+def split_list(value: Any) -> list[str]:
+    """A front-matter list as the index stores it ("junior;senior;lead")."""
     return [v.strip() for v in str(value or "").split(";") if v.strip()]
 
 
@@ -221,7 +262,7 @@ def _unit(vectors: np.ndarray) -> np.ndarray:
     return vectors / (np.linalg.norm(vectors, axis=-1, keepdims=True) + 1e-12)
 
 
-def _text(document: str | None, meta: Any) -> str:
+def passage_text(document: str | None, meta: Any) -> str:
     """The passage text as retrieval returns it (llama-index keeps the node in `_node_content`)."""
     import json
 
@@ -234,7 +275,8 @@ def _text(document: str | None, meta: Any) -> str:
     return document or ""
 
 
-def _passage(text: str, meta: Any, relevance: float, node_id: str) -> Passage:
+def passage_from_meta(text: str, meta: Any, relevance: float, node_id: str) -> Passage:
+    """A Passage from a collection record."""
     page = meta.get("page")
     return Passage(
         text=text,

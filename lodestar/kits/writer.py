@@ -15,15 +15,14 @@ check follows the question's own chat and costs only its own tokens.
 
 from __future__ import annotations
 
-import json
 import re
 import time
 from collections.abc import Callable, Iterator
-from typing import TYPE_CHECKING, Any, TypeVar
+from typing import TYPE_CHECKING
 
 import numpy as np
 from llama_index.core.base.llms.types import ChatMessage, MessageRole
-from pydantic import BaseModel, Field, ValidationError, field_validator
+from pydantic import BaseModel, Field, field_validator
 
 from lodestar.answer import AnswerEngine, citation_for, format_passage
 from lodestar.errors import LodestarError
@@ -31,12 +30,12 @@ from lodestar.grounding import Statement, guard_findings, missing_terms
 from lodestar.kits.kit import InterviewKit, KitQuestion, SkippedQuestion, comparable_question
 from lodestar.kits.plan import KitPlan, PlannedQuestion, plan_kit
 from lodestar.prompts import render_prompt
+from lodestar.structured import Rejected, parse_reply, response_format
 
 if TYPE_CHECKING:
     from lodestar.services import Services
 
 KitEvent = KitQuestion | SkippedQuestion
-_Draft = TypeVar("_Draft", bound=BaseModel)
 # A question about the role in the third person ("What does a manager need?") is not one a
 # panel can ask a candidate.
 _YOU = re.compile(
@@ -95,10 +94,6 @@ class SignalsDraft(BaseModel):
         return _tidy_signals(value)
 
 
-class Rejected(Exception):
-    """A reply that does not make a usable question, with the reason the next attempt is told."""
-
-
 class NotAsked(Rejected):
     """A question about the role in the third person, not one asked to the candidate."""
 
@@ -122,31 +117,6 @@ class WeakSignals(Rejected):
         self.reply = reply
 
 
-def _parse(model: type[_Draft], reply: str) -> _Draft:
-    try:
-        return model.model_validate(json.loads(reply))
-    except json.JSONDecodeError as exc:
-        raise Rejected("the reply was not JSON.") from exc
-    except ValidationError as exc:
-        first = exc.errors()[0]
-        where = ".".join(str(part) for part in first["loc"])
-        raise Rejected(f"{where}: {first['msg']}.") from exc
-
-
-def response_format(services: Services, model: type[BaseModel] | None = None) -> dict[str, Any]:
-    """The JSON schema the reply is generated under (llama.cpp grammar or OpenAI json_schema)."""
-    schema = (model or QuestionDraft).model_json_schema()
-    for prop in schema["properties"].values():
-        # maxLength becomes a deeply nested llama.cpp grammar; max_tokens bounds the reply instead.
-        prop.pop("maxLength", None)
-    if services.settings.llm.backend == "openai":
-        return {
-            "type": "json_schema",
-            "json_schema": {"name": "interview_question", "schema": schema, "strict": False},
-        }
-    return {"type": "json_object", "schema": schema}
-
-
 class KitWriter:
     """Plans a kit, then yields each question as it validates; `kit` always holds what was made.
 
@@ -161,6 +131,7 @@ class KitWriter:
         level: str,
         count: int = 8,
         clock: Callable[[], float] = time.perf_counter,
+        area: str | None = None,
     ) -> None:
         if not 1 <= count <= 20:
             raise LodestarError("count must be between 1 and 20")
@@ -169,7 +140,9 @@ class KitWriter:
         self.cfg = services.settings.interview
         self.clock = clock
         self.started = clock()
-        self.plan: KitPlan = plan_kit(services, role, level, count, reserve=self.cfg.reserve)
+        self.plan: KitPlan = plan_kit(
+            services, role, level, count, reserve=self.cfg.reserve, area=area
+        )
         self.kit = InterviewKit(
             role=self.plan.role,
             level=self.plan.level,
@@ -272,11 +245,11 @@ class KitWriter:
         model = AskedQuestionDraft if asked else QuestionDraft
         reply = self.engine.chat_text(
             messages,
-            response_format=response_format(self.services, model),
+            response_format=response_format(self.services, model, name="interview_question"),
             max_tokens=self.cfg.max_tokens,
             temperature=temperature,
         )
-        draft: QuestionDraft = _parse(model, reply)
+        draft: QuestionDraft = parse_reply(model, reply)
         vector = self._check_question(draft, planned)
         return self._with_signals(draft, vector, planned, messages, reply), vector
 
@@ -294,11 +267,11 @@ class KitWriter:
         ]
         reply = self.engine.chat_text(
             messages,
-            response_format=response_format(self.services, SignalsDraft),
+            response_format=response_format(self.services, SignalsDraft, name="interview_signals"),
             max_tokens=self.cfg.max_tokens // 2,
             temperature=temperature,
         )
-        signals = _parse(SignalsDraft, reply).signals
+        signals = parse_reply(SignalsDraft, reply).signals
         draft = weak.draft.model_copy(update={"signals": signals})
         # Checked in the question's own chat, as the first signals were.
         return self._with_signals(
@@ -387,9 +360,10 @@ def build_interview_kit(
     level: str,
     count: int = 8,
     on_question: Callable[[KitEvent], None] | None = None,
+    area: str | None = None,
 ) -> InterviewKit:
     """Plan the kit and write it; `on_question` sees each question (or skip) as it is done."""
-    writer = KitWriter(services, role, level, count)
+    writer = KitWriter(services, role, level, count, area=area)
     for event in writer:
         if on_question:
             on_question(event)

@@ -1,0 +1,47 @@
+"""Replies generated under a JSON schema: the schema as the backend takes it, and parsing.
+
+Interview kits and the level guide both ask the model for small JSON objects; a reply that does
+not parse or validate becomes `Rejected`, whose message is what the next attempt is told.
+"""
+
+from __future__ import annotations
+
+import json
+from typing import TYPE_CHECKING, Any, TypeVar
+
+from pydantic import BaseModel, ValidationError
+
+if TYPE_CHECKING:
+    from lodestar.services import Services
+
+_Draft = TypeVar("_Draft", bound=BaseModel)
+
+
+class Rejected(Exception):
+    """A reply that is not usable, with the reason the next attempt is told."""
+
+
+def parse_reply(model: type[_Draft], reply: str) -> _Draft:
+    """The reply validated against `model`, or Rejected saying what was wrong."""
+    try:
+        return model.model_validate(json.loads(reply))
+    except json.JSONDecodeError as exc:
+        raise Rejected("the reply was not JSON.") from exc
+    except ValidationError as exc:
+        first = exc.errors()[0]
+        where = ".".join(str(part) for part in first["loc"])
+        raise Rejected(f"{where}: {first['msg']}.") from exc
+
+
+def response_format(services: Services, model: type[BaseModel], name: str) -> dict[str, Any]:
+    """The JSON schema the reply is generated under (llama.cpp grammar or OpenAI json_schema)."""
+    schema = model.model_json_schema()
+    for prop in schema["properties"].values():
+        # maxLength becomes a deeply nested llama.cpp grammar; max_tokens bounds the reply instead.
+        prop.pop("maxLength", None)
+    if services.settings.llm.backend == "openai":
+        return {
+            "type": "json_schema",
+            "json_schema": {"name": name, "schema": schema, "strict": False},
+        }
+    return {"type": "json_object", "schema": schema}
