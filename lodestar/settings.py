@@ -10,6 +10,8 @@ from pydantic import BaseModel, Field, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 DEFAULT_EMBED_PACKAGE_MODEL = "all-MiniLM-L6-v2"
+# Installed by scripts/bootstrap.py from five PyPI parts (768 dimensions, 384-token window).
+MPNET_EMBED_MODEL = "all-mpnet-base-v2"
 
 
 class EmbeddingSettings(BaseModel):
