@@ -6,6 +6,7 @@ run takes seconds.
 
     python3.11 scripts/bootstrap.py          # runtime
     python3.11 scripts/bootstrap.py --dev    # runtime + test tools
+    python3.11 scripts/bootstrap.py --skip-mpnet   # without the optional all-mpnet-base-v2
 """
 
 from __future__ import annotations
@@ -308,7 +309,7 @@ def main() -> None:
     parser.add_argument(
         "--skip-mpnet",
         action="store_true",
-        help=f"do not install {MPNET} (then set LODESTAR_EMBEDDING__MODEL=all-MiniLM-L6-v2)",
+        help=f"do not install the optional embedder {MPNET} (~380 MB download, once)",
     )
     args = parser.parse_args()
     ensure_python()
