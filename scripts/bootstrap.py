@@ -309,7 +309,7 @@ def main() -> None:
     parser.add_argument(
         "--skip-mpnet",
         action="store_true",
-        help=f"do not install the optional embedder {MPNET} (~380 MB download, once)",
+        help=f"do not install the optional embedder {MPNET} (~405 MB download, once)",
     )
     args = parser.parse_args()
     ensure_python()
