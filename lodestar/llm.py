@@ -36,7 +36,7 @@ if TYPE_CHECKING:
 LOCAL_MODEL_NAME = "qwen2.5-coder-1.5b-instruct-q4_k_m"
 DEFAULT_OPENAI_MODEL = "gpt-4o-mini"
 # Keyword arguments callers may pass through chat()/stream_chat() to the local model.
-_LOCAL_KWARGS = ("response_format", "grammar", "max_tokens", "temperature", "stop")
+_LOCAL_KWARGS = ("response_format", "grammar", "max_tokens", "temperature", "stop", "seed")
 
 
 class LlamaCppChat(CustomLLM):

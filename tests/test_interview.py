@@ -5,6 +5,7 @@ never-lose-work behaviour."""
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -27,7 +28,8 @@ from lodestar.kits import (
     ungrounded_terms,
 )
 from lodestar.kits.kit import comparable_question
-from lodestar.kits.plan import focus_on_level, level_lines
+from lodestar.kits.plan import focus_on_level, level_lines, names_another_role
+from lodestar.kits.signals import passage_clauses, quoted_from
 from lodestar.services import Services
 from lodestar.settings import InterviewSettings
 
@@ -38,10 +40,17 @@ MANAGER = "knowledge/ml-engineering-manager.md"
 def services_with(
     knowledge_index: Path, make_services: Callable[..., Services]
 ) -> Callable[..., Any]:
-    def make(*replies: str, judge: Any = 1.0, reserve: int = 2) -> tuple[Services, Any]:
+    def make(
+        *replies: str, judge: Any = 1.0, reserve: int = 2, backend: str = "local"
+    ) -> tuple[Services, Any]:
+        """`backend`: "openai" for a server that does not enforce the schema (the fake LLM never
+        does; on "local" the writer relies on llama.cpp's grammar for the question's opening)."""
         llm = QueuedLLM.make(*replies, judge=judge)
         interview = InterviewSettings(reserve=reserve)
-        return make_services(data_dir=knowledge_index, llm=llm, interview=interview), llm
+        services = make_services(data_dir=knowledge_index, llm=llm, interview=interview)
+        llm_settings = services.settings.llm.model_copy(update={"backend": backend})
+        services.settings = services.settings.model_copy(update={"llm": llm_settings})
+        return services, llm
 
     return make
 
@@ -98,7 +107,7 @@ LEVELLED = """How ML Engineers at each level differ in design thinking:
 - **Lead ML Engineer**: builds strong relationships with stakeholders."""
 
 
-def test_a_levelled_passage_is_cut_to_the_level_and_the_one_below() -> None:
+def test_a_levelled_passage_is_cut_to_the_level_with_the_one_below_aside() -> None:
     levels = ["junior", "lead", "senior"]
     assert [line.level for line in level_lines(LEVELLED, levels)] == ["junior", "senior", "lead"]
     text, target, below = focus_on_level(LEVELLED, "senior", levels)
@@ -107,7 +116,9 @@ def test_a_levelled_passage_is_cut_to_the_level_and_the_one_below() -> None:
     assert below is not None
     assert below.level == "junior"
     assert "stakeholders" not in text
-    assert "simple requirement" in text
+    # the model is shown the asked level only; the level below is kept for the kit to quote
+    assert "simple requirement" not in text
+    assert below.text.startswith("can do a simple")
     text, target, below = focus_on_level(LEVELLED, "junior", levels)
     assert target is not None
     assert below is None
@@ -141,12 +152,15 @@ def test_every_reply_is_checked_and_the_kit_is_cited(services_with: Any) -> None
         "How do you hire and mentor ML engineers on your team?",
         "How do you take an ML system from prototype to production?",
     ]
-    assert [q.attempts for q in kit.questions] == [3, 2]
+    assert [q.attempts for q in kit.questions] == [3, 1]
     assert kit.attempts == 5
     retry = llm.calls[1]["messages"][-1].content
     assert "not JSON" in retry
     assert "37, Acme, Corp" in llm.calls[2]["messages"][-1].content  # what the guard found
-    assert "repeats an earlier one" in llm.calls[4]["messages"][-1].content
+    # the rewording gives way to the plan's next competency at once
+    assert "repeats an earlier one" in kit.notes[-1]
+    assert "in 1 attempt (" in kit.notes[-1]
+    assert llm.calls[4]["messages"][1].content != llm.calls[3]["messages"][1].content
     assert kit.questions[1].signals == [
         "Takes ML systems from prototype to production",
         "Deploys ML models at scale",
@@ -205,9 +219,46 @@ def test_a_question_that_never_validates_is_skipped_and_the_next_competency_aske
     assert "_2 questions asked for, 1 made._" in kit.to_markdown()
 
 
-def test_signals_the_passage_does_not_support_are_written_again_alone(
+def test_signals_the_passage_does_not_support_are_quoted_from_it_instead(
     services_with: Any,
 ) -> None:
+    first = question("How do you grow your team?", signals=("Grew revenue by 37% in a year", "x y"))
+    services, llm = services_with(first, judge=1.0)
+    writer = KitWriter(services, "ML Engineering Manager", "senior", 1)
+    kit = writer.run()
+    q = kit.questions[0]
+    assert q.question == "How do you grow your team?"  # the question is kept
+    assert q.attempts == 1
+    assert len(llm.calls) == 1
+    assert q.signals_quoted == 2 == len(q.signals)
+    assert "Grew revenue by 37% in a year" not in q.signals
+    context = writer.plan.questions[0].context
+    flat = " ".join(context.split())
+    for signal in q.signals:
+        assert signal in flat  # quoted, word for word
+        assert len(signal.split()) >= 3
+
+
+def test_a_model_signal_that_holds_up_is_kept_and_topped_up_from_the_passage(
+    services_with: Any,
+) -> None:
+    services, _ = services_with(judge=1.0)
+    plan = plan_kit(services, "ML Engineering Manager", "senior", 1)
+    good = " ".join(plan.questions[0].context.split("\n")[-1].lstrip("- ").split()[:6])
+    services, _ = services_with(
+        question("How do you grow your team?", signals=(good, "Grew revenue by 37% in a year")),
+        judge=1.0,
+    )
+    q = build_interview_kit(services, "ML Engineering Manager", "senior", 1).questions[0]
+    assert q.signals[0] == good.rstrip(".;")
+    assert q.signals_quoted == 1
+    assert len(q.signals) == 2
+
+
+def test_signals_are_written_again_alone_when_the_passage_has_none_to_quote(
+    services_with: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr("lodestar.kits.writer.quoted_signals", lambda *args: [])
     first = question("How do you grow your team?", signals=("Grew revenue by 37% in a year", "x y"))
     services, llm = services_with(
         first,
@@ -252,7 +303,7 @@ def test_a_levelled_passage_gives_a_question_compared_with_the_level_below(
     assert q.below_level == "junior"
     user = llm.calls[0]["messages"][1].content
     assert planned.target.text in user
-    assert "The junior level below it only" in user
+    assert planned.below.text not in user
     assert f'**Compared with junior:** the source says "{planned.below.text}"' in kit.to_markdown()
 
 
@@ -373,6 +424,7 @@ def test_a_question_not_asked_to_the_candidate_is_written_again(services_with: A
     services, llm = services_with(
         question("What does an ML Engineering Manager need to know about hiring engineers?"),
         question("How do you hire and mentor ML engineers on your team?"),
+        backend="openai",
     )
     kit = build_interview_kit(services, "ML Engineering Manager", "senior", 1)
     assert kit.questions[0].question == "How do you hire and mentor ML engineers on your team?"
@@ -381,9 +433,25 @@ def test_a_question_not_asked_to_the_candidate_is_written_again(services_with: A
 
 
 def test_an_imperative_to_the_candidate_counts_as_asked_to_them(services_with: Any) -> None:
-    services, _ = services_with(question("Walk me through hiring and mentoring ML engineers."))
+    services, _ = services_with(
+        question("Walk me through hiring and mentoring ML engineers."), backend="openai"
+    )
     kit = build_interview_kit(services, "ML Engineering Manager", "senior", 1)
     assert kit.questions[0].attempts == 1
+
+
+def test_the_local_grammar_opens_every_question_as_one_to_the_candidate(
+    services_with: Any,
+) -> None:
+    services, llm = services_with(question("How do you hire and mentor ML engineers?"))
+    build_interview_kit(services, "ML Engineering Manager", "senior", 1)
+    schema = llm.calls[0]["kwargs"]["response_format"]["schema"]
+    pattern = schema["properties"]["question"]["pattern"]
+    assert re.fullmatch(pattern, "How do you hire and mentor ML engineers?")
+    assert not re.fullmatch(pattern, "What does a manager need to know about hiring?")
+    # the rest of the question cannot close the JSON string and carry other fields in it
+    assert not re.fullmatch(pattern, 'How do you hire?", "signals": ["a", "b", "c", "d"')
+    assert re.search(r"\[\^\"", pattern)
 
 
 def test_after_a_third_person_question_the_grammar_makes_it_one_to_the_candidate(
@@ -392,9 +460,87 @@ def test_after_a_third_person_question_the_grammar_makes_it_one_to_the_candidate
     services, llm = services_with(
         question("What does an ML Engineering Manager need to know about hiring engineers?"),
         question("How do you hire and mentor ML engineers on your team?"),
+        backend="openai",
     )
     build_interview_kit(services, "ML Engineering Manager", "senior", 1)
-    first, second = (call["kwargs"]["response_format"]["schema"] for call in llm.calls)
+    first, second = (
+        call["kwargs"]["response_format"]["json_schema"]["schema"] for call in llm.calls
+    )
     assert "pattern" not in first["properties"]["question"]
     assert second["properties"]["question"]["pattern"].startswith("^(Tell me about a time you|")
     assert list(second["properties"]) == ["question", "signals", "follow_up"]
+
+
+def test_a_question_that_repeats_an_earlier_one_gives_way_at_once(
+    services_with: Any,
+) -> None:
+    first = "How do you hire and mentor ML engineers on your team?"
+    services, llm = services_with(
+        question(first),
+        question("How have you hired and mentored the ML engineers on your team?"),
+        reserve=0,
+    )
+    kit = build_interview_kit(services, "ML Engineering Manager", "senior", 2)
+    assert [q.question for q in kit.questions] == [first]
+    assert len(llm.calls) == 2  # no second try at the repeat
+    assert "question 2" in kit.notes[-1]
+    assert "in 1 attempt (the question repeats an earlier one" in kit.notes[-1]
+
+
+def test_a_closing_mention_of_the_passage_is_cut_and_any_other_is_rejected(
+    services_with: Any,
+) -> None:
+    services, llm = services_with(
+        question("How do you think the passage describes hiring ML engineers?"),
+        question("How do you hire and mentor ML engineers, as described in the passage?"),
+    )
+    kit = build_interview_kit(services, "ML Engineering Manager", "senior", 1)
+    q = kit.questions[0]
+    assert q.question == "How do you hire and mentor ML engineers?"
+    assert q.rejected == ["the question mentions the passage; ask about what it describes instead."]
+    assert len(llm.calls) == 2
+
+
+def test_sections_about_another_role_are_left_out_of_the_plan(services_with: Any) -> None:
+    services, _ = services_with()
+    roles, _ = known_roles_and_levels(services)
+    staff = plan_kit(services, "Staff Machine Learning Scientist", "staff", 8, reserve=4)
+    where = [f"{q.passage.title} › {q.passage.heading}" for q in staff.questions + staff.reserve]
+    assert where
+    assert all("Staff Machine Learning Scientist" in w for w in where)
+    headings = [q.passage.heading for q in staff.questions + staff.reserve]
+    assert not any("Engineer LLM" in h or "GenAI" in h or "Analyst" in h for h in headings)
+    # a salary document tagged for ML Engineers but titled for team leads
+    engineer = plan_kit(services, "ML Engineer", "lead", 8, reserve=4)
+    assert not any("Salary" in q.passage.title for q in engineer.questions + engineer.reserve)
+    assert names_another_role("ML Engineering Team Lead: Salary", "ML Engineer", roles)
+    # "ML Engineer" is not named by "ML Engineering Manager", nor "ML Engineers" missed
+    assert not names_another_role("Spotting Talented ML Engineers", "ML Engineer", roles)
+
+
+def test_quotable_clauses_are_whole_pieces_of_the_passage() -> None:
+    text = (
+        "How ML Engineers at each level differ:\n\n"
+        "- **Lead ML Engineer**: builds strong relationships with stakeholders; knows how to"
+        " define metrics for the requirements, and drives development of the core components.\n"
+        "- **MLOps Tools**: MLflow, Kubeflow, Airflow, DVC\n"
+        "- Ships it"
+    )
+    assert passage_clauses(text) == [
+        "How ML Engineers at each level differ",
+        "builds strong relationships with stakeholders",
+        "knows how to define metrics for the requirements",
+        "drives development of the core components",
+    ]
+
+
+def test_a_signal_in_the_passages_own_words_needs_no_model_check() -> None:
+    passage = (
+        "The lead is not afraid to pivot. Estimates project timelines; runs multiple "
+        "initiatives simultaneously."
+    )
+    assert quoted_from("estimates project timelines", passage)
+    assert quoted_from("Runs multiple initiatives simultaneously.", passage)
+    assert not quoted_from("afraid to pivot", passage)  # cut from after a negation
+    assert not quoted_from("project timelines runs", passage)  # across two clauses
+    assert not quoted_from("estimates timelines well", passage)

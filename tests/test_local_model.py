@@ -184,3 +184,50 @@ def test_openai_like_backend_against_serve_model(
     assert answer.citations, answer.answer
     assert "5" in answer.answer
     assert "20" in answer.answer
+
+
+def test_checked_grammar_sampling_gives_the_grammar_first_chains_tokens(local_llm: Any) -> None:
+    """The grammar checks the chosen token instead of filtering the whole vocabulary
+    (lodestar/grammar_sampling.py): greedy replies must be the very tokens llama-cpp-python's
+    own grammar-first chain gives, and valid under the schema."""
+    from llama_cpp import Llama
+
+    from lodestar.kits.writer import AskedQuestionDraft, QuestionDraft
+    from lodestar.levels.build import CellDraft
+
+    plain = Llama(
+        model_path=local_llm.model_path,
+        n_ctx=2048,
+        n_threads=local_llm._llama.n_threads,
+        seed=42,
+        verbose=False,
+    )
+    assert type(local_llm._llama) is not Llama  # the bundled model uses the checked sampler
+    messages = [
+        {"role": "system", "content": "You write interview questions. Reply with JSON only."},
+        {
+            "role": "user",
+            "content": "[1] Team leadership: hires and mentors ML engineers, sets technical "
+            "standards, balances speed and quality.\n\nWrite the question, three signals and a "
+            "follow-up.",
+        },
+    ]
+    try:
+        for model in (QuestionDraft, AskedQuestionDraft, CellDraft):
+            schema = model.model_json_schema()
+            for prop in schema["properties"].values():
+                prop.pop("maxLength", None)  # as lodestar.structured.response_format does
+            request = {
+                "messages": messages,
+                "response_format": {"type": "json_object", "schema": schema},
+                "max_tokens": 120,
+                "temperature": 0.0,
+            }
+            ours = local_llm._llama.create_chat_completion(**request)
+            theirs = plain.create_chat_completion(**request)
+            text = ours["choices"][0]["message"]["content"]
+            assert text == theirs["choices"][0]["message"]["content"]
+            if ours["choices"][0]["finish_reason"] == "stop":
+                json.loads(text)
+    finally:
+        plain.close()

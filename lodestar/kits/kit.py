@@ -28,6 +28,7 @@ class KitQuestion:
     below_level: str | None = None
     attempts: int = 1
     seconds: float = 0.0
+    signals_quoted: int = 0  # the last signals, quoted from the passage (see kits/signals.py)
     rejected: list[str] = field(default_factory=list)  # why each earlier attempt was rejected
 
 

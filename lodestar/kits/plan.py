@@ -4,7 +4,8 @@ The role's passages come straight from the index (every section of every documen
 role, not a top-k list), ranked by how much they say about skills and responsibilities, then
 picked greedily so that each adds a competency unlike the ones already chosen (maximal marginal
 relevance over the passages' own embeddings). A section that describes levels ("**Junior ML
-Engineer**: …, **Senior ML Engineer**: …") is cut down to the asked level and the level below it.
+Engineer**: …, **Senior ML Engineer**: …") is cut down to the asked level's line; the level
+below's line is kept aside for the kit to quote.
 """
 
 from __future__ import annotations
@@ -136,7 +137,11 @@ def focus_on_level(
     text: str, level: str, levels: list[str]
 ) -> tuple[str, LevelLine | None, LevelLine | None]:
     """The passage without the lines of other levels, and the asked level's and the level
-    below's lines (None when the passage does not describe the asked level)."""
+    below's lines (None when the passage does not describe the asked level).
+
+    The level below's line is left out of the text too: shown it, the small model took its
+    signals from it about as often as from the asked level's line. The kit quotes it as the
+    source's own words instead (`KitQuestion.below`)."""
     lines = level_lines(text, levels)
     order = [line.level for line in lines]
     if level not in order:
@@ -144,7 +149,7 @@ def focus_on_level(
     i = order.index(level)
     target = lines[i]
     below = lines[i - 1] if i > 0 else None
-    keep = {target.text} | ({below.text} if below else set())
+    keep = {target.text}
     kept: list[str] = []
     for raw in text.splitlines():
         m = _LEVEL_LINE.match(raw)
@@ -200,6 +205,9 @@ def plan_kit(
     for i in at_level:
         if not str(metas[i].get("heading", "")).strip():
             continue  # a document's opening lines introduce it; they name no skill area
+        where = f"{metas[i].get('title', '')} › {metas[i].get('heading', '')}"
+        if names_another_role(where, role, roles):
+            continue  # a section (or a document) about another role that mentions this one
         key = (str(metas[i].get("source", "")), str(metas[i].get("heading", "")))
         if key not in best or relevance[i] > relevance[best[key]]:
             best[key] = i
@@ -251,6 +259,17 @@ def plan_kit(
             f"{count} were asked for"
         )
     return KitPlan(role=role, level=level, questions=planned, reserve=spare, notes=notes)
+
+
+def names_another_role(heading: str, role: str, roles: list[str]) -> bool:
+    """Whether a "title › heading" names one of the other known roles and not `role` ("Senior
+    Machine Learning Engineer LLM: Key Responsibilities" is not about a Staff Machine Learning
+    Scientist, nor "ML Engineering Team Lead: Salary Ranges" about an ML Engineer)."""
+
+    def named(name: str) -> bool:
+        return re.search(rf"(?<!\w){re.escape(name)}(?!\w)", heading, re.IGNORECASE) is not None
+
+    return not named(role) and any(named(other) for other in roles if other != role)
 
 
 def split_list(value: Any) -> list[str]:

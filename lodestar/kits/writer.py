@@ -1,12 +1,15 @@
 """Writing a planned kit, one question at a time, each checked before it is shown.
 
 Per planned competency the model writes a question, 2-3 signals of a strong answer and a
-follow-up under a JSON schema. A reply is rejected (and written again, sampling a little) when
-it does not validate, when its question or follow-up names a figure or name the passage lacks,
-when its question rewords an earlier one (embedding similarity), or when fewer than
-`min_signals` of its signals survive the grounding check (the deterministic guard, then the
-yes/no verifier against the passage). A question that fails all its attempts is skipped with a
-note; the others are kept.
+follow-up under a JSON schema (on the local model, with the question's opening fixed by the
+grammar). A reply is rejected (and written again, sampling a little, with a seed of its own)
+when it does not validate, when its question or follow-up mentions the passage or names a
+figure or name the passage lacks, or when its question rewords an earlier one (embedding
+similarity; after two repeats the plan's next competency is asked instead). Its signals go
+through the grounding check (the deterministic guard, then the yes/no verifier against the
+passage); when fewer than `min_signals` survive, the rest are quoted from the passage
+(`kits/signals.py`), and only when it has too few clauses are the signals asked for again. A
+question that fails all its attempts is skipped with a note; the others are kept.
 
 The prompt starts with what every question of a kit shares (the system prompt with the role and
 level) and ends with the passage, so llama.cpp reuses the shared prefix's KV cache; a signal's
@@ -18,7 +21,7 @@ from __future__ import annotations
 import re
 import time
 from collections.abc import Callable, Iterator
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 from llama_index.core.base.llms.types import ChatMessage, MessageRole
@@ -29,6 +32,7 @@ from lodestar.errors import LodestarError
 from lodestar.grounding import Statement, guard_findings, missing_terms
 from lodestar.kits.kit import InterviewKit, KitQuestion, SkippedQuestion, comparable_question
 from lodestar.kits.plan import KitPlan, PlannedQuestion, plan_kit
+from lodestar.kits.signals import MIN_SIGNAL_WORDS, passage_clauses, quoted_from, quoted_signals
 from lodestar.prompts import render_prompt
 from lodestar.structured import Rejected, parse_reply, response_format
 
@@ -42,8 +46,6 @@ _YOU = re.compile(
     r"\b(you|your|yours|yourself)\b|^(describe|tell me|walk me|explain|give|share)\b",
     re.IGNORECASE,
 )
-# "ensures" is not a signal a panel can listen for; "estimates project timelines" is.
-MIN_SIGNAL_WORDS = 3
 
 
 class QuestionDraft(BaseModel):
@@ -68,13 +70,25 @@ def _tidy_signals(value: list[str]) -> list[str]:
     return [" ".join(s.split()).rstrip(".;") for s in value]
 
 
-# How a question to the candidate opens. The small model writes about "the Lead ML Engineer" in
-# the third person whenever the passage quotes a level's line, whatever the prompt says; for
-# those passages (and after such a reply) the grammar makes the question open as one to them.
+# How a question to the candidate opens. Left free, the small model writes about "the Lead ML
+# Engineer" in the third person about one time in five (more often on passages that quote a
+# level's line), whatever the prompt says; where the backend enforces the schema (llama.cpp's
+# grammar) every question is written under this opening instead. The rest of the question may
+# not hold a quote or a backslash, so it cannot close the JSON string and carry the other fields
+# inside it, out of the grammar's reach.
 OPENINGS = (
-    r"^(Tell me about a time you|How do you|How would you|Describe how you"
-    r"|Walk me through how you) [^\n]+$"
+    r"^(Tell me about a time you|Tell me about a time when you|Can you tell me about a time you"
+    r"|How do you|How would you|How have you|Describe how you|Describe a time you"
+    r"|Walk me through how you|What would you do|Give an example of how you)"
+    r' [^"\\\n]+$'
 )
+# "…, as described in the passage?" (the prompt says never to mention it): cut such a tail.
+_PASSAGE_TAIL = re.compile(
+    r",?\s+(?:as (?:described|mentioned|stated|outlined|shown)|based on|according to)"
+    r"(?: in)? the (?:passage|text)\b[^?.!]{0,60}(?=[?.!]?\s*$)",
+    re.IGNORECASE,
+)
+_MENTIONS_PASSAGE = re.compile(r"\b(?:the|this|that) (?:passage|text)\b", re.IGNORECASE)
 
 
 class AskedQuestionDraft(QuestionDraft):
@@ -96,6 +110,16 @@ class SignalsDraft(BaseModel):
 
 class NotAsked(Rejected):
     """A question about the role in the third person, not one asked to the candidate."""
+
+
+class Duplicate(Rejected):
+    """A question rewording one the kit already has."""
+
+
+# Rewritten after a repeat, the small model repeated it again in every case seen (6 of 6 in four
+# kits: the passage leads back to the same question), so a repeat gives way to the plan's next
+# competency at once.
+MAX_DUPLICATES = 1
 
 
 class WeakSignals(Rejected):
@@ -195,22 +219,34 @@ class KitWriter:
         )
         problems: list[str] = []
         weak: WeakSignals | None = None
-        asked = planned.target is not None  # constrain the question's opening
-        for attempt in range(1, self.cfg.max_attempts + 1):
+        # constrain the question's opening where the backend enforces the schema, and elsewhere
+        # on levelled passages (the likeliest to be asked about in the third person)
+        asked = self.services.settings.llm.backend == "local" or planned.target is not None
+        attempt = repeats = 0
+        while attempt < self.cfg.max_attempts and repeats < MAX_DUPLICATES:
+            attempt += 1
             self.kit.attempts += 1
-            # A retry must not repeat the same output: sample a little.
-            temperature = self.services.settings.llm.temperature if attempt == 1 else 0.7
+            # A retry must not repeat the same output: sample a little, and with a seed of its
+            # own (with the model's fixed seed, a retry whose prompt is the same as the last
+            # one's, as a second request for signals is, sampled the same reply word for word).
+            llm_cfg = self.services.settings.llm
+            sampling: dict[str, Any] = (
+                {"temperature": llm_cfg.temperature}
+                if attempt == 1
+                else {"temperature": 0.7, "seed": llm_cfg.seed + attempt}
+            )
             try:
                 if weak is not None:
-                    question, vector = self._rewrite_signals(weak, planned, temperature)
+                    question, vector = self._rewrite_signals(weak, planned, sampling)
                 else:
                     question, vector = self._draft(
-                        prompt, problems, planned, system, temperature, asked
+                        prompt, problems, planned, system, sampling, asked
                     )
             except Rejected as exc:
                 problems.append(str(exc))
                 weak = exc if isinstance(exc, WeakSignals) else None
                 asked = asked or isinstance(exc, NotAsked)
+                repeats += isinstance(exc, Duplicate)
                 continue
             self._question_vectors.append(vector)
             question.attempts = attempt
@@ -220,9 +256,7 @@ class KitWriter:
         return SkippedQuestion(
             n=n,
             competency=planned.competency,
-            reason=f"no valid question in {self.cfg.max_attempts} attempts ("
-            + "; ".join(problems)
-            + ")",
+            reason=f"no valid question in {attempt} attempt{'s' if attempt > 1 else ''} (" + "; ".join(problems) + ")",
         )
 
     def _draft(
@@ -231,7 +265,7 @@ class KitWriter:
         problems: list[str],
         planned: PlannedQuestion,
         system: ChatMessage,
-        temperature: float,
+        sampling: dict[str, Any],
         asked: bool = False,
     ) -> tuple[KitQuestion, np.ndarray]:
         """Write the whole question (again, told why the last one was rejected); `asked`: with
@@ -247,14 +281,14 @@ class KitWriter:
             messages,
             response_format=response_format(self.services, model, name="interview_question"),
             max_tokens=self.cfg.max_tokens,
-            temperature=temperature,
+            **sampling,
         )
-        draft: QuestionDraft = parse_reply(model, reply)
+        draft: QuestionDraft = _without_passage_tail(parse_reply(model, reply))
         vector = self._check_question(draft, planned)
         return self._with_signals(draft, vector, planned, messages, reply), vector
 
     def _rewrite_signals(
-        self, weak: WeakSignals, planned: PlannedQuestion, temperature: float
+        self, weak: WeakSignals, planned: PlannedQuestion, sampling: dict[str, Any]
     ) -> tuple[KitQuestion, np.ndarray]:
         """Keep a question whose only fault was its signals and ask for the signals alone: a
         reply a third as long, in the same chat (its prefix is still in llama.cpp's cache)."""
@@ -269,7 +303,7 @@ class KitWriter:
             messages,
             response_format=response_format(self.services, SignalsDraft, name="interview_signals"),
             max_tokens=self.cfg.max_tokens // 2,
-            temperature=temperature,
+            **sampling,
         )
         signals = parse_reply(SignalsDraft, reply).signals
         draft = weak.draft.model_copy(update={"signals": signals})
@@ -283,6 +317,11 @@ class KitWriter:
         rewording an earlier one; its embedding otherwise."""
         if not _YOU.search(draft.question):
             raise NotAsked('the question must be asked to the candidate, as "you".')
+        for name, text in (("question", draft.question), ("follow_up", draft.follow_up)):
+            if _MENTIONS_PASSAGE.search(text):
+                raise Rejected(
+                    f"the {name} mentions the passage; ask about what it describes instead."
+                )
         allowed = "\n".join(
             [planned.passage.location, planned.context, self.kit.role, self.kit.level]
         )
@@ -299,7 +338,7 @@ class KitWriter:
         )
         for earlier, seen in zip(self.kit.questions, self._question_vectors, strict=True):
             if float(vector @ seen) >= self.cfg.duplicate_similarity:
-                raise Rejected(
+                raise Duplicate(
                     f'the question repeats an earlier one ("{earlier.question}"); ask about '
                     f"{planned.competency} instead."
                 )
@@ -314,7 +353,19 @@ class KitWriter:
         reply: str,
     ) -> KitQuestion:
         signals = self._supported_signals(draft.signals, planned, messages)
-        if len(signals) < self.cfg.min_signals:
+        source = _signal_context(planned)
+        # A source of one clause ("can enable learning for groups by means of processes and
+        # strategies") states one thing a strong answer shows: one signal is all it supports.
+        needed = min(self.cfg.min_signals, max(1, len(passage_clauses(source))))
+        quoted = quoted_signals(
+            vector,
+            source,
+            signals,
+            needed - len(signals),
+            self.services.embed_model.get_text_embedding_batch,
+        )
+        signals += quoted
+        if len(signals) < needed:
             dropped = "; ".join(f'"{s}"' for s in draft.signals if s not in signals)
             raise WeakSignals(
                 f"only {len(signals)} of its signals are stated in the passage (not {dropped}).",
@@ -328,6 +379,7 @@ class KitWriter:
             competency=planned.competency,
             level=self.kit.level,
             signals=signals,
+            signals_quoted=len(quoted),
             follow_up=draft.follow_up,
             source=citation_for(1, planned.passage),
             below=planned.below.text if planned.below else None,
@@ -339,12 +391,14 @@ class KitWriter:
     ) -> list[str]:
         """The signals the guard and the verifier find in the passage (the asked level's line,
         when the passage describes levels), in order, without repeats or one-word ones."""
-        context = planned.target.text if planned.target else planned.context
-        context = f"{planned.passage.location}\n{context}"
+        context = f"{planned.passage.location}\n{_signal_context(planned)}"
         verifier = self.engine.verifier()
         kept: list[str] = []
         for signal in dict.fromkeys(signals):
             if len(signal.split()) < MIN_SIGNAL_WORDS or guard_findings(signal, context):
+                continue
+            if quoted_from(signal, context):  # the passage's own words: no model call needed
+                kept.append(signal)
                 continue
             verdict = verifier.check_against(
                 Statement(text=signal, cites=[1]), [1], [context], messages
@@ -373,15 +427,25 @@ def build_interview_kit(
 def _focus(planned: PlannedQuestion, level: str) -> str:
     if planned.target is None:
         return ""
-    if planned.below is None:
-        return render_prompt("interview_level_first", level=level, target=planned.target.text)
-    return render_prompt(
-        "interview_level",
-        level=level,
-        target=planned.target.text,
-        below_level=planned.below.level,
-        below=planned.below.text,
-    )
+    return render_prompt("interview_level", level=level, target=planned.target.text)
+
+
+def _signal_context(planned: PlannedQuestion) -> str:
+    """What a question's signals must come from: the asked level's line when the passage
+    describes levels, the passage otherwise."""
+    return planned.target.text if planned.target else planned.context
+
+
+def _without_passage_tail(draft: QuestionDraft) -> QuestionDraft:
+    """The draft without a closing "…, as described in the passage" in its question or follow-up
+    (the rest is kept; a mention elsewhere is rejected by `_check_question`)."""
+    update = {}
+    for name in ("question", "follow_up"):
+        text = getattr(draft, name)
+        cut = _PASSAGE_TAIL.sub("", text).strip()
+        if cut != text and len(cut) >= 10:
+            update[name] = cut if cut[-1] in "?.!" else cut + "?"
+    return draft.model_copy(update=update) if update else draft
 
 
 def _unit(vector: np.ndarray) -> np.ndarray:
