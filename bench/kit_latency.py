@@ -76,6 +76,7 @@ def main() -> None:
                     "competency": event.competency,
                     "question": event.question,
                     "signals": len(event.signals),
+                    "signals_quoted": event.signals_quoted,
                     "attempts": event.attempts,
                     "seconds": event.seconds,
                     "shown_at_s": shown,
@@ -129,7 +130,8 @@ def main() -> None:
         f"Kit: {kit.role}, {kit.level}, {kit.asked} asked, {kit.made} made · plan "
         f"{summary['plan_s']} s",
         "",
-        "| # | competency | attempts | signals | seconds | shown at (s) | CPU share |",
+        "| # | competency | attempts | signals (quoted from the passage) | seconds | shown at (s) "
+        "| CPU share |",
         "|---|---|---|---|---|---|---|",
     ]
     for r in rows:
@@ -137,7 +139,8 @@ def main() -> None:
             lines.append(f"| – | {r['skipped']} | | | | {r['shown_at_s']} | |")
         else:
             lines.append(
-                f"| {r['n']} | {r['competency']} | {r['attempts']} | {r['signals']} | "
+                f"| {r['n']} | {r['competency']} | {r['attempts']} | {r['signals']} "
+                f"({r['signals_quoted']}) | "
                 f"{r['seconds']} | {r['shown_at_s']} | {r['cpu_share']} |"
             )
     lines += [

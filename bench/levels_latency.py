@@ -80,11 +80,18 @@ def main() -> None:
         "seconds_per_cell": round(build_s / max(1, to_write), 2),
         "attempts_per_cell": round(sum(c.attempts for c in written) / max(1, len(written)), 2),
         "not_described": guide.not_described,
+        "quoted": guide.quoted,
         "not_described_cells": [
             {"area": row.name, "level": level, "reason": row.cells[level].reason}
             for row in guide.rows
             for level in guide.levels
             if not row.cells[level].described
+        ],
+        "quoted_cells": [
+            {"area": row.name, "level": level, "reason": row.cells[level].reason}
+            for row in guide.rows
+            for level in guide.levels
+            if row.cells[level].quoted
         ],
         "ungrounded_terms": [t for c in cells for t in ungrounded_cell_terms(c)],
         "cache_hit_s": cache_hit_s,
@@ -111,11 +118,12 @@ def main() -> None:
         f"- build: **{build_s} s** ({summary['seconds_per_cell']} s per cell, first cell after "
         f"{first_cell_s} s, {summary['attempts_per_cell']} attempts per cell)",
         f"- cache hit (the same guide again, as after an ingest): **{cache_hit_s} s**",
-        f'- cells "not described": **{guide.not_described}** of {summary["cells"]}',
+        f'- cells "not described": **{guide.not_described}** of {summary["cells"]}; '
+        f"quoted from the document because no written cell held up: {guide.quoted}",
         f"- figures or names absent from a cell's passage: {len(summary['ungrounded_terms'])} "
         "(must be 0)",
     ]
-    for item in summary["not_described_cells"]:
+    for item in summary["not_described_cells"] + summary["quoted_cells"]:
         lines.append(f"  - {item['area']} ({item['level']}): {item['reason']}")
     (out / "levels_latency.md").write_text("\n".join(lines) + "\n")
     print("\n".join(lines))

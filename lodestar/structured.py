@@ -45,3 +45,13 @@ def response_format(services: Services, model: type[BaseModel], name: str) -> di
             "json_schema": {"name": name, "schema": schema, "strict": False},
         }
     return {"type": "json_object", "schema": schema}
+
+
+def sampling_for(services: Services, attempt: int) -> dict[str, Any]:
+    """How attempt `attempt` (1, 2, …) at a reply samples: the configured way first, then a
+    little temperature and a seed of its own, so a retry cannot repeat the last reply (with the
+    model's fixed seed, a retry whose prompt equals the last one's sampled it word for word)."""
+    llm = services.settings.llm
+    if attempt == 1:
+        return {"temperature": llm.temperature}
+    return {"temperature": 0.7, "seed": llm.seed + attempt}

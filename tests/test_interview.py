@@ -544,3 +544,15 @@ def test_a_signal_in_the_passages_own_words_needs_no_model_check() -> None:
     assert not quoted_from("afraid to pivot", passage)  # cut from after a negation
     assert not quoted_from("project timelines runs", passage)  # across two clauses
     assert not quoted_from("estimates timelines well", passage)
+
+
+def test_each_retry_samples_with_a_seed_of_its_own(services_with: Any) -> None:
+    services, llm = services_with(
+        "not json", "not json", question("How do you hire and mentor ML engineers?")
+    )
+    build_interview_kit(services, "ML Engineering Manager", "senior", 1)
+    first, second, third = (call["kwargs"] for call in llm.calls)
+    assert "seed" not in first
+    assert first["temperature"] == services.settings.llm.temperature
+    assert second["seed"] != third["seed"]
+    assert second["temperature"] > 0

@@ -146,7 +146,7 @@ def test_the_whole_matrix_is_built_from_checked_cells(
     assert "**Lead ML Engineer**" not in senior
 
 
-def test_a_cell_the_passage_does_not_support_says_not_described(
+def test_a_cell_no_written_attempt_holds_up_quotes_the_documents_line(
     knowledge_copy: Path, make_services: Callable[..., Services]
 ) -> None:
     invented = json.dumps({"cell": "Can plan a quarter in 3 weeks with Jira and OKRs."})
@@ -166,9 +166,14 @@ def test_a_cell_the_passage_does_not_support_says_not_described(
     guide.pending = guide.pending[:2]  # junior and senior
     built = guide.run()
     junior = built.rows[0].cells["junior"]
-    assert junior.text == NOT_DESCRIBED
-    assert not junior.described
-    assert junior.source is None
+    # none of the three written cells held up: the document's own line is the cell
+    assert junior.quoted
+    assert junior.described
+    assert junior.text == "Can execute a plan drawn up for an engineering problem."
+    assert junior.line is not None
+    assert junior.text.lower().rstrip(".") == junior.line.lower().rstrip(".")
+    assert junior.source is not None
+    assert junior.reason.startswith("quoted from the document: no written cell held up (")
     assert "3, Jira, OKRs" in junior.reason  # the guard named what the passage lacks
     assert "adds words the passage does not use" in junior.reason
     assert "not ask a question" in junior.reason
@@ -182,9 +187,14 @@ def test_a_cell_the_passage_does_not_support_says_not_described(
         make_services(data_dir=knowledge_copy, llm=judged), area="Delivery Mindset"
     )
     rejected.pending = rejected.pending[:1]
-    cell = rejected.run().rows[0].cells["junior"]
-    assert cell.text == NOT_DESCRIBED
+    result = rejected.run()
+    cell = result.rows[0].cells["junior"]
+    assert cell.quoted
+    assert cell.line is not None
+    assert cell.text.lower().rstrip(".") == cell.line.lower().rstrip(".")
     assert "does not say of this level" in cell.reason
+    assert result.quoted == 1
+    assert "1 quoted word for word from the source" in result.to_markdown()
 
 
 def test_the_guard_finds_figures_and_names_a_cell_s_passage_lacks() -> None:

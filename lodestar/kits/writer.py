@@ -34,7 +34,7 @@ from lodestar.kits.kit import InterviewKit, KitQuestion, SkippedQuestion, compar
 from lodestar.kits.plan import KitPlan, PlannedQuestion, plan_kit
 from lodestar.kits.signals import MIN_SIGNAL_WORDS, passage_clauses, quoted_from, quoted_signals
 from lodestar.prompts import render_prompt
-from lodestar.structured import Rejected, parse_reply, response_format
+from lodestar.structured import Rejected, parse_reply, response_format, sampling_for
 
 if TYPE_CHECKING:
     from lodestar.services import Services
@@ -226,15 +226,7 @@ class KitWriter:
         while attempt < self.cfg.max_attempts and repeats < MAX_DUPLICATES:
             attempt += 1
             self.kit.attempts += 1
-            # A retry must not repeat the same output: sample a little, and with a seed of its
-            # own (with the model's fixed seed, a retry whose prompt is the same as the last
-            # one's, as a second request for signals is, sampled the same reply word for word).
-            llm_cfg = self.services.settings.llm
-            sampling: dict[str, Any] = (
-                {"temperature": llm_cfg.temperature}
-                if attempt == 1
-                else {"temperature": 0.7, "seed": llm_cfg.seed + attempt}
-            )
+            sampling = sampling_for(self.services, attempt)  # a retry samples afresh
             try:
                 if weak is not None:
                     question, vector = self._rewrite_signals(weak, planned, sampling)
@@ -256,7 +248,9 @@ class KitWriter:
         return SkippedQuestion(
             n=n,
             competency=planned.competency,
-            reason=f"no valid question in {attempt} attempt{'s' if attempt > 1 else ''} (" + "; ".join(problems) + ")",
+            reason=f"no valid question in {attempt} attempt{'s' if attempt > 1 else ''} ("
+            + "; ".join(problems)
+            + ")",
         )
 
     def _draft(

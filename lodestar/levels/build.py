@@ -4,7 +4,9 @@ Per cell the model rewrites the level's line of the area's section in one or two
 under a JSON schema; the reply is rejected (and written again, sampling a little) when it does
 not validate, is longer than two sentences, names a figure or name the line lacks (the
 deterministic guard), or the grounding verifier does not find it in the line. A cell no attempt
-of which holds says "not described", as does one whose area has no line for the level.
+of which holds is the line itself, quoted (`LevelCell.quoted`; the document does describe the
+level, in words of its own the small model kept adding to); a cell whose area has no line for
+the level says "not described".
 
 Cells are cached in the data dir under the index fingerprint (and the model, prompts and
 settings that wrote them): built once per ingest, read instantly afterwards, and saved one by
@@ -33,12 +35,15 @@ from lodestar.levels.guide import NOT_DESCRIBED, LevelCell, LevelGuide, LevelRow
 from lodestar.levels.source import LevelSection, level_sources, select
 from lodestar.prompts import load_prompt, render_prompt
 from lodestar.store import write_json_atomic
-from lodestar.structured import Rejected, parse_reply, response_format
+from lodestar.structured import Rejected, parse_reply, response_format, sampling_for
 
 if TYPE_CHECKING:
     from lodestar.services import Services
 
 PROMPTS = ("levels_system", "levels_cell", "interview_retry", "verify_statement")
+# Bumped when the way cells are written or checked changes, so cached cells are written again
+# (2: retries with seeds of their own; a cell no attempt holds is the line quoted).
+BUILDER_VERSION = 2
 _SENTENCE = re.compile(r"[.!?](?:\s|$)")
 MAX_SENTENCES = 2
 
@@ -150,6 +155,7 @@ def cache_key(services: Services, fingerprint: str | None) -> str | None:
         return None
     settings = services.settings
     parts = {
+        "builder": BUILDER_VERSION,
         "fingerprint": fingerprint,
         "model": services.configured_llm_id,
         "prompts": [load_prompt(name).template for name in PROMPTS],
@@ -269,9 +275,8 @@ class LevelGuideBuilder:
                     "interview_retry", avoid=" ".join(dict.fromkeys(problems))
                 )
             messages = [system, ChatMessage(role=MessageRole.USER, content=content)]
-            temperature = self.services.settings.llm.temperature if attempt == 1 else 0.7
             try:
-                text = self._draft(messages, temperature)
+                text = self._draft(messages, sampling_for(self.services, attempt))
                 reason = self._check(text, context, messages)
             except Rejected as exc:
                 problems.append(str(exc))
@@ -285,6 +290,21 @@ class LevelGuideBuilder:
                 attempts=attempt,
                 seconds=round(self.clock() - started, 2),
             )
+        if len(_SENTENCE.findall(line.text.rstrip() + " ")) <= MAX_SENTENCES:
+            # The document does describe the level: its own line is the cell, word for word.
+            quote = line.text[:1].upper() + line.text[1:]
+            return LevelCell(
+                level=level,
+                text=quote if quote.rstrip()[-1:] in ".!?" else quote + ".",
+                source=citation_for(1, passage),
+                line=line.text,
+                reason="quoted from the document: no written cell held up ("
+                + "; ".join(problems)
+                + ")",
+                attempts=self.cfg.max_attempts,
+                seconds=round(self.clock() - started, 2),
+                quoted=True,
+            )
         return LevelCell(
             level=level,
             text=NOT_DESCRIBED,
@@ -296,12 +316,12 @@ class LevelGuideBuilder:
             seconds=round(self.clock() - started, 2),
         )
 
-    def _draft(self, messages: list[ChatMessage], temperature: float) -> str:
+    def _draft(self, messages: list[ChatMessage], sampling: dict[str, Any]) -> str:
         reply = self.engine.chat_text(
             messages,
             response_format=response_format(self.services, CellDraft, name="level_cell"),
             max_tokens=self.cfg.max_tokens,
-            temperature=temperature,
+            **sampling,
         )
         text = parse_reply(CellDraft, reply).cell
         if "?" in text:
