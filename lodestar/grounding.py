@@ -80,6 +80,7 @@ class Statement:
     text: str
     cites: list[int] = field(default_factory=list)
     line: int = 0  # the answer line it came from, to put a checked answer back together
+    written: str = ""  # the sentence as written, citations where the model put them
 
 
 def split_statements(answer: str, min_words: int = MIN_CLAIM_WORDS) -> list[Statement]:
@@ -102,7 +103,10 @@ def split_statements(answer: str, min_words: int = MIN_CLAIM_WORDS) -> list[Stat
                 continue
             if len(text.split()) < min_words or _NOT_A_CLAIM.search(text):
                 continue
-            in_line.append(Statement(text=text, cites=list(dict.fromkeys(cites)), line=number))
+            written = re.sub(r"\s+([.,;:])", r"\1", sentence).strip()
+            in_line.append(
+                Statement(text=text, cites=list(dict.fromkeys(cites)), line=number, written=written)
+            )
         # Our answers are bullets that end with their citation: it covers the bullet's sentences.
         closing = in_line[-1].cites if in_line else []
         for statement in in_line:
@@ -294,11 +298,13 @@ class Verdict:
     reason: str
     guard: bool = False  # unsupported by the deterministic guard (a figure or name missing)
     line: int = 0
+    written: str = ""  # the sentence as written (Statement.written), to show it as it was
 
     def to_json(self) -> dict[str, Any]:
-        """Plain data for `ask --json` (`line` is internal)."""
+        """Plain data for `ask --json` (`line` and `written` are internal)."""
         data = asdict(self)
         data.pop("line")
+        data.pop("written")
         return data
 
 
@@ -419,6 +425,7 @@ class GroundingVerifier:
                 reason=f"{', '.join(dict.fromkeys(missing))} not in {where}",
                 guard=True,
                 line=statement.line,
+                written=statement.written,
             )
         if statement.text.rstrip().endswith("?"):
             # A question (an interview kit's, say) claims nothing for the judge to check; the
@@ -430,6 +437,7 @@ class GroundingVerifier:
                 score=None,
                 reason=f"a question: its figures and names are in {where}",
                 line=statement.line,
+                written=statement.written,
             )
         evidence = evidence_line(statement.text, context, self.embed) if self.embed else ""
         if self.design == "context":
@@ -446,6 +454,7 @@ class GroundingVerifier:
             score=round(score, 4),
             reason=f"{verb} {where} (P(yes) {score:.2f}, threshold {self.threshold:g})",
             line=statement.line,
+            written=statement.written,
         )
 
     def verify(
@@ -515,9 +524,14 @@ def displayed_answer(
 
 
 def _with_cites(verdict: Verdict) -> str:
-    """The statement with its citations before its closing punctuation: "… teams [2]."."""
+    """The statement with its citations: where the model put them when they are still the
+    statement's ("mentioned in [1] and [2]."), else before its closing punctuation ("… teams
+    [2]."), as after a citation was corrected."""
     if not verdict.cites:
         return verdict.statement
+    written = [int(n) for group in _CITATION.findall(verdict.written) for n in group.split(",")]
+    if written and sorted(set(written)) == sorted(verdict.cites):
+        return " ".join(verdict.written.split())
     body = verdict.statement.rstrip()
     end = body[-1] if body[-1] in ".!?;" else ""
     body = body[: len(body) - len(end)].rstrip()
@@ -531,7 +545,8 @@ def grounding_from_json(answer: str, verdicts: Sequence[dict[str, Any]]) -> Grou
         raise ValueError("the verdicts do not belong to this answer")
     return Grounding(
         verdicts=[
-            Verdict(**{**v, "line": s.line}) for v, s in zip(verdicts, statements, strict=True)
+            Verdict(**{**v, "line": s.line, "written": s.written})
+            for v, s in zip(verdicts, statements, strict=True)
         ]
     )
 

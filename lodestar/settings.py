@@ -290,8 +290,8 @@ class LevelsSettings(BaseModel):
         3,
         ge=1,
         le=5,
-        description="Tries per cell; a cell no attempt of which its passage supports is shown "
-        'as "not described".',
+        description="Tries per cell; a cell no attempt of which its passage supports is the "
+        "level's line itself, quoted.",
     )
     max_tokens: int = Field(
         90, ge=32, description="Longest reply per cell (one or two sentences as JSON)."

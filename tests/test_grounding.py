@@ -302,3 +302,32 @@ def test_a_statement_the_judge_rejects_gets_no_second_passage(embed_model: Any) 
     grounding = verifier.verify("- Team leads review designs [2].", PASSAGES)
     assert not grounding.verdicts[0].supported
     assert len(asked) == 1
+
+
+def test_a_verified_answer_keeps_citations_where_the_model_put_them() -> None:
+    answer = (
+        "- The role is described in [1] and [2] as the first managerial layer.\n"
+        "- Leads hire and mentor the engineers on their teams [3]."
+    )
+    statements = split_statements(answer)
+    # the statement the judge sees has its citations lifted out, as before
+    assert statements[0].text == "The role is described in  and  as the first managerial layer."
+    verdicts = [
+        Verdict(
+            statement=s.text,
+            cites=s.cites,
+            supported=True,
+            score=1.0,
+            reason="",
+            line=s.line,
+            written=s.written,
+        )
+        for s in statements
+    ]
+    shown, _ = displayed_answer(answer, Grounding(verdicts=verdicts), "drop")
+    assert shown == answer  # not "described in  and  as … [1][2]."
+    # a corrected citation is not the model's any more: it goes before the full stop
+    verdicts[1].cites = [2]
+    shown, _ = displayed_answer(answer, Grounding(verdicts=verdicts), "drop")
+    assert shown.splitlines()[1] == "- Leads hire and mentor the engineers on their teams [2]."
+    assert "written" not in verdicts[0].to_json()
