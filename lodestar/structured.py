@@ -6,10 +6,13 @@ not parse or validate becomes `Rejected`, whose message is what the next attempt
 
 from __future__ import annotations
 
+import functools
 import json
 from typing import TYPE_CHECKING, Any, TypeVar
 
 from pydantic import BaseModel, ValidationError
+
+from lodestar.errors import LodestarError
 
 if TYPE_CHECKING:
     from lodestar.services import Services
@@ -44,7 +47,27 @@ def response_format(services: Services, model: type[BaseModel], name: str) -> di
             "type": "json_schema",
             "json_schema": {"name": name, "schema": schema, "strict": False},
         }
+    if services.settings.llm.backend == "local":
+        check_grammar(json.dumps(schema, sort_keys=True))
     return {"type": "json_object", "schema": schema}
+
+
+@functools.lru_cache(maxsize=64)
+def check_grammar(schema: str) -> None:
+    """Raise when llama.cpp's converter cannot turn `schema` into a grammar.
+
+    llama-cpp-python falls back to a grammar for any JSON when the conversion fails, without a
+    word: a pattern it does not support (a `(?:…)` group, say) would silently leave the reply
+    unconstrained.
+    """
+    from llama_cpp.llama_grammar import json_schema_to_gbnf
+
+    try:
+        json_schema_to_gbnf(schema)
+    except Exception as exc:
+        raise LodestarError(
+            f"the reply schema cannot be turned into a llama.cpp grammar: {exc}"
+        ) from exc
 
 
 def sampling_for(services: Services, attempt: int) -> dict[str, Any]:

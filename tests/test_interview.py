@@ -15,10 +15,12 @@ import pytest
 from conftest import REPO
 from helpers import QueuedLLM
 from helpers import kit_question as question
+from pydantic import Field
 from typer.testing import CliRunner
 
 from lodestar import cli
 from lodestar.errors import LLMUnavailableError, UnknownRoleError
+from lodestar.evaluation.kits import schema_errors
 from lodestar.kits import (
     KitQuestion,
     KitWriter,
@@ -237,6 +239,7 @@ def test_signals_the_passage_does_not_support_are_quoted_from_it_instead(
     for signal in q.signals:
         assert signal in flat  # quoted, word for word
         assert len(signal.split()) >= 3
+    assert schema_errors(kit.to_json()) == []  # still 2-3 signals per exported question
 
 
 def test_a_model_signal_that_holds_up_is_kept_and_topped_up_from_the_passage(
@@ -556,3 +559,23 @@ def test_each_retry_samples_with_a_seed_of_its_own(services_with: Any) -> None:
     assert first["temperature"] == services.settings.llm.temperature
     assert second["seed"] != third["seed"]
     assert second["temperature"] > 0
+
+
+def test_every_reply_schema_becomes_a_llama_cpp_grammar(services_with: Any) -> None:
+    """llama-cpp-python silently drops to "any JSON" when a schema does not convert."""
+    from pydantic import BaseModel
+
+    from lodestar.errors import LodestarError
+    from lodestar.kits.writer import AskedQuestionDraft, QuestionDraft, SignalsDraft
+    from lodestar.levels.build import CellDraft
+    from lodestar.structured import response_format
+
+    services, _ = services_with()
+    for model in (QuestionDraft, AskedQuestionDraft, SignalsDraft, CellDraft):
+        assert response_format(services, model, name="x")["type"] == "json_object"
+
+    class Unsupported(BaseModel):
+        text: str = Field(pattern=r"^(?:a|b) c$")
+
+    with pytest.raises(LodestarError, match="cannot be turned into a llama.cpp grammar"):
+        response_format(services, Unsupported, name="x")

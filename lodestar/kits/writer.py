@@ -5,10 +5,10 @@ follow-up under a JSON schema (on the local model, with the question's opening f
 grammar). A reply is rejected (and written again, sampling a little, with a seed of its own)
 when it does not validate, when its question or follow-up mentions the passage or names a
 figure or name the passage lacks, or when its question rewords an earlier one (embedding
-similarity; after two repeats the plan's next competency is asked instead). Its signals go
+similarity; a repeat gives way to the plan's next competency). Its signals go
 through the grounding check (the deterministic guard, then the yes/no verifier against the
 passage); when fewer than `min_signals` survive, the rest are quoted from the passage
-(`kits/signals.py`), and only when it has too few clauses are the signals asked for again. A
+(`kits/signals.py`); only when it has too few clauses are the signals asked for again. A
 question that fails all its attempts is skipped with a note; the others are kept.
 
 The prompt starts with what every question of a kit shares (the system prompt with the role and
@@ -32,7 +32,7 @@ from lodestar.errors import LodestarError
 from lodestar.grounding import Statement, guard_findings, missing_terms
 from lodestar.kits.kit import InterviewKit, KitQuestion, SkippedQuestion, comparable_question
 from lodestar.kits.plan import KitPlan, PlannedQuestion, plan_kit
-from lodestar.kits.signals import MIN_SIGNAL_WORDS, passage_clauses, quoted_from, quoted_signals
+from lodestar.kits.signals import MIN_SIGNAL_WORDS, quoted_from, quoted_signals
 from lodestar.prompts import render_prompt
 from lodestar.structured import Rejected, parse_reply, response_format, sampling_for
 
@@ -347,19 +347,15 @@ class KitWriter:
         reply: str,
     ) -> KitQuestion:
         signals = self._supported_signals(draft.signals, planned, messages)
-        source = _signal_context(planned)
-        # A source of one clause ("can enable learning for groups by means of processes and
-        # strategies") states one thing a strong answer shows: one signal is all it supports.
-        needed = min(self.cfg.min_signals, max(1, len(passage_clauses(source))))
         quoted = quoted_signals(
             vector,
-            source,
+            _signal_context(planned),
             signals,
-            needed - len(signals),
+            self.cfg.min_signals - len(signals),
             self.services.embed_model.get_text_embedding_batch,
         )
         signals += quoted
-        if len(signals) < needed:
+        if len(signals) < self.cfg.min_signals:
             dropped = "; ".join(f'"{s}"' for s in draft.signals if s not in signals)
             raise WeakSignals(
                 f"only {len(signals)} of its signals are stated in the passage (not {dropped}).",
