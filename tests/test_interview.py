@@ -488,6 +488,7 @@ def test_a_question_that_repeats_an_earlier_one_gives_way_at_once(
     assert len(llm.calls) == 2  # no second try at the repeat
     assert "question 2" in kit.notes[-1]
     assert "in 1 attempt (the question repeats an earlier one" in kit.notes[-1]
+    assert "ask about" not in kit.notes[-1]  # the instruction was for the model, not the panel
 
 
 def test_a_closing_mention_of_the_passage_is_cut_and_any_other_is_rejected(

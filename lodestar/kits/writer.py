@@ -249,7 +249,7 @@ class KitWriter:
             n=n,
             competency=planned.competency,
             reason=f"no valid question in {attempt} attempt{'s' if attempt > 1 else ''} ("
-            + "; ".join(problems)
+            + "; ".join(_for_the_reader(p) for p in problems)
             + ")",
         )
 
@@ -418,6 +418,16 @@ def _focus(planned: PlannedQuestion, level: str) -> str:
     if planned.target is None:
         return ""
     return render_prompt("interview_level", level=level, target=planned.target.text)
+
+
+# What a rejection tells the model to do next ("; ask about Team Leadership instead."): the
+# kit's notes are read by a hiring panel, so they say what went wrong only.
+_INSTRUCTION = re.compile(r";\s*(?:ask|keep|write|give)\b[^;]*$", re.IGNORECASE)
+
+
+def _for_the_reader(problem: str) -> str:
+    """A rejection reason without its instruction to the model."""
+    return _INSTRUCTION.sub("", problem).rstrip(" .;")
 
 
 def _signal_context(planned: PlannedQuestion) -> str:
