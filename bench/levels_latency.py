@@ -81,18 +81,8 @@ def main() -> None:
         "attempts_per_cell": round(sum(c.attempts for c in written) / max(1, len(written)), 2),
         "not_described": guide.not_described,
         "quoted": guide.quoted,
-        "not_described_cells": [
-            {"area": row.name, "level": level, "reason": row.cells[level].reason}
-            for row in guide.rows
-            for level in guide.levels
-            if not row.cells[level].described
-        ],
-        "quoted_cells": [
-            {"area": row.name, "level": level, "reason": row.cells[level].reason}
-            for row in guide.rows
-            for level in guide.levels
-            if row.cells[level].quoted
-        ],
+        "not_described_cells": cells_where(guide, lambda cell: not cell.described),
+        "quoted_cells": cells_where(guide, lambda cell: cell.quoted),
         "ungrounded_terms": [t for c in cells for t in ungrounded_cell_terms(c)],
         "cache_hit_s": cache_hit_s,
         "cpu_share": round(cpu_share, 2),
@@ -127,6 +117,16 @@ def main() -> None:
         lines.append(f"  - {item['area']} ({item['level']}): {item['reason']}")
     (out / "levels_latency.md").write_text("\n".join(lines) + "\n")
     print("\n".join(lines))
+
+
+def cells_where(guide: Any, keep: Any) -> list[dict[str, str]]:
+    """Area, level and reason of each cell of the guide that `keep` picks."""
+    return [
+        {"area": row.name, "level": level, "reason": row.cells[level].reason}
+        for row in guide.rows
+        for level in guide.levels
+        if keep(row.cells[level])
+    ]
 
 
 if __name__ == "__main__":

@@ -11,8 +11,9 @@ round, and so does this one:
 3. only if it does not, run the grammar over the whole vocabulary and sample again.
 
 Greedy decoding gives exactly the tokens the grammar-first chain gives (the most likely token,
-if the grammar allows it, is also the most likely of the allowed ones); with a temperature the
-distribution differs only where step 3 resamples, as in llama.cpp.
+if the grammar allows it, is also the most likely of the allowed ones). With a temperature the
+distribution is the same (a token the grammar allows is kept, else the draw is renormalised over
+the allowed ones); only the random draws differ.
 """
 
 from __future__ import annotations
@@ -49,8 +50,6 @@ class CheckedGrammarSampler:
             selected=-1,
             sorted=False,
         )
-        self.fallbacks = 0  # tokens the grammar refused and that were sampled again
-        self.tokens = 0
 
     def sample(self, ctx: Any, idx: int = -1) -> int:
         """The next token, accepted by the chain and advanced in the grammar."""
@@ -59,11 +58,9 @@ class CheckedGrammarSampler:
         logits = np.ctypeslib.as_array(pointer, shape=(self._n_vocab,))
         token = self._pick(logits, with_grammar=False)
         if not self._allowed(token):
-            self.fallbacks += 1
             token = self._pick(logits, with_grammar=True)
         lib.llama_sampler_accept(self._grammar, token)
         lib.llama_sampler_accept(self._chain.sampler, token)
-        self.tokens += 1
         return token
 
     def _pick(self, logits: np.ndarray, *, with_grammar: bool) -> int:
@@ -83,16 +80,6 @@ class CheckedGrammarSampler:
         self._one_p.selected = -1
         self._lib.llama_sampler_apply(self._grammar, ctypes.byref(self._one_p))
         return not math.isinf(self._one[0].logit)
-
-    def accept(self, token: int) -> None:
-        """Advance both as if `token` had been sampled."""
-        self._lib.llama_sampler_accept(self._grammar, token)
-        self._lib.llama_sampler_accept(self._chain.sampler, token)
-
-    def reset(self) -> None:
-        """Back to the grammar's start."""
-        self._lib.llama_sampler_reset(self._grammar)
-        self._chain.reset()
 
     def close(self) -> None:
         """Free the grammar and the chain."""

@@ -83,6 +83,11 @@ class Statement:
     written: str = ""  # the sentence as written, citations where the model put them
 
 
+def _citation_numbers(text: str) -> list[int]:
+    """The passage numbers a text cites, in order, repeats kept ("[1] … [2, 3]": 1, 2, 3)."""
+    return [int(n) for group in _CITATION.findall(text) for n in group.split(",")]
+
+
 def split_statements(answer: str, min_words: int = MIN_CLAIM_WORDS) -> list[Statement]:
     """The answer's checkable sentences, citations lifted out; intros, refusals and fragments
     (fewer than `min_words` words) dropped. The same answer always gives the same statements."""
@@ -94,7 +99,7 @@ def split_statements(answer: str, min_words: int = MIN_CLAIM_WORDS) -> list[Stat
         in_line: list[Statement] = []
         line = _LABEL.sub("", _EMPHASIS.sub("", line)).strip()
         for sentence in _SENTENCE_END.split(line):
-            cites = [int(n) for group in _CITATION.findall(sentence) for n in group.split(",")]
+            cites = _citation_numbers(sentence)
             text = re.sub(r"\s+([.,;:])", r"\1", _CITATION.sub("", sentence)).strip()
             if not re.search(r"[A-Za-z0-9]", text):
                 # "… teams. [2]": the citation belongs to the sentence before
@@ -529,7 +534,7 @@ def _with_cites(verdict: Verdict) -> str:
     [2]."), as after a citation was corrected."""
     if not verdict.cites:
         return verdict.statement
-    written = [int(n) for group in _CITATION.findall(verdict.written) for n in group.split(",")]
+    written = _citation_numbers(verdict.written)
     if written and sorted(set(written)) == sorted(verdict.cites):
         return " ".join(verdict.written.split())
     body = verdict.statement.rstrip()

@@ -89,6 +89,8 @@ def quoted_signals(
 ) -> list[str]:
     """Up to `need` clauses of `context` to add to the `kept` signals: the most like the question
     (unit vector `question`) first, none repeating a kept signal, none the guard objects to."""
+    if need <= 0:
+        return []
     taken = [k.lower() for k in kept]
     clauses = [
         c
@@ -96,7 +98,7 @@ def quoted_signals(
         if not any(c.lower() in t or t in c.lower() for t in taken)
         and not guard_findings(c, context)
     ]
-    if need <= 0 or not clauses:
+    if not clauses:
         return []
     vectors = np.asarray(embed(clauses), dtype=np.float64)
     vectors /= np.linalg.norm(vectors, axis=-1, keepdims=True) + 1e-12

@@ -116,12 +116,6 @@ class Duplicate(Rejected):
     """A question rewording one the kit already has."""
 
 
-# Rewritten after a repeat, the small model repeated it again in every case seen (6 of 6 in four
-# kits: the passage leads back to the same question), so a repeat gives way to the plan's next
-# competency at once.
-MAX_DUPLICATES = 1
-
-
 class WeakSignals(Rejected):
     """A question that passed every check but its signals': only the signals are written again."""
 
@@ -222,9 +216,7 @@ class KitWriter:
         # constrain the question's opening where the backend enforces the schema, and elsewhere
         # on levelled passages (the likeliest to be asked about in the third person)
         asked = self.services.settings.llm.backend == "local" or planned.target is not None
-        attempt = repeats = 0
-        while attempt < self.cfg.max_attempts and repeats < MAX_DUPLICATES:
-            attempt += 1
+        for attempt in range(1, self.cfg.max_attempts + 1):
             self.kit.attempts += 1
             sampling = sampling_for(self.services, attempt)  # a retry samples afresh
             try:
@@ -238,7 +230,10 @@ class KitWriter:
                 problems.append(str(exc))
                 weak = exc if isinstance(exc, WeakSignals) else None
                 asked = asked or isinstance(exc, NotAsked)
-                repeats += isinstance(exc, Duplicate)
+                if isinstance(exc, Duplicate):
+                    # Rewritten, the small model repeated it again in 6 of 6 tries (four kits:
+                    # the passage leads back to the same question): give way to the next one.
+                    break
                 continue
             self._question_vectors.append(vector)
             question.attempts = attempt
