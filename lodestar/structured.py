@@ -21,7 +21,13 @@ _Draft = TypeVar("_Draft", bound=BaseModel)
 
 
 class Rejected(Exception):
-    """A reply that is not usable, with the reason the next attempt is told."""
+    """A reply that is not usable. `str()` is what the next attempt is told: the `problem`, and
+    the `instruction` after it when there is one; `problem` alone is what a person reading a
+    kit's notes is shown."""
+
+    def __init__(self, problem: str, instruction: str = "") -> None:
+        super().__init__(f"{problem}; {instruction}" if instruction else problem)
+        self.problem = problem
 
 
 def parse_reply(model: type[_Draft], reply: str) -> _Draft:

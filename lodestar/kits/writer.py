@@ -211,7 +211,8 @@ class KitWriter:
             role=self.kit.role,
             focus=_focus(planned, self.kit.level),
         )
-        problems: list[str] = []
+        problems: list[str] = []  # what the next attempt is told
+        noted: list[str] = []  # what the kit's note says went wrong
         weak: WeakSignals | None = None
         # constrain the question's opening where the backend enforces the schema, and elsewhere
         # on levelled passages (the likeliest to be asked about in the third person)
@@ -228,6 +229,7 @@ class KitWriter:
                     )
             except Rejected as exc:
                 problems.append(str(exc))
+                noted.append(exc.problem.rstrip(" .;"))
                 weak = exc if isinstance(exc, WeakSignals) else None
                 asked = asked or isinstance(exc, NotAsked)
                 if isinstance(exc, Duplicate):
@@ -244,7 +246,7 @@ class KitWriter:
             n=n,
             competency=planned.competency,
             reason=f"no valid question in {attempt} attempt{'s' if attempt > 1 else ''} ("
-            + "; ".join(_for_the_reader(p) for p in problems)
+            + "; ".join(noted)
             + ")",
         )
 
@@ -309,7 +311,7 @@ class KitWriter:
         for name, text in (("question", draft.question), ("follow_up", draft.follow_up)):
             if _MENTIONS_PASSAGE.search(text):
                 raise Rejected(
-                    f"the {name} mentions the passage; ask about what it describes instead."
+                    f"the {name} mentions the passage", "ask about what it describes instead."
                 )
         allowed = "\n".join(
             [planned.passage.location, planned.context, self.kit.role, self.kit.level]
@@ -328,8 +330,8 @@ class KitWriter:
         for earlier, seen in zip(self.kit.questions, self._question_vectors, strict=True):
             if float(vector @ seen) >= self.cfg.duplicate_similarity:
                 raise Duplicate(
-                    f'the question repeats an earlier one ("{earlier.question}"); ask about '
-                    f"{planned.competency} instead."
+                    f'the question repeats an earlier one ("{earlier.question}")',
+                    f"ask about {planned.competency} instead.",
                 )
         return vector
 
@@ -413,16 +415,6 @@ def _focus(planned: PlannedQuestion, level: str) -> str:
     if planned.target is None:
         return ""
     return render_prompt("interview_level", level=level, target=planned.target.text)
-
-
-# What a rejection tells the model to do next ("; ask about Team Leadership instead."): the
-# kit's notes are read by a hiring panel, so they say what went wrong only.
-_INSTRUCTION = re.compile(r";\s*(?:ask|keep|write|give)\b[^;]*$", re.IGNORECASE)
-
-
-def _for_the_reader(problem: str) -> str:
-    """A rejection reason without its instruction to the model."""
-    return _INSTRUCTION.sub("", problem).rstrip(" .;")
 
 
 def _signal_context(planned: PlannedQuestion) -> str:
