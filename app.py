@@ -1,7 +1,7 @@
 """Lodestar's Streamlit app: chat for new leads, interview kits and the level guide for managers.
 
 Rendering only: answers, kits, uploads and feedback come from the same library the CLI uses
-(`lodestar.ui` and friends). Start it with `lodestar ui`.
+(`lodestar.app.ui` and friends). Start it with `lodestar ui`.
 """
 
 from __future__ import annotations
@@ -12,8 +12,8 @@ from typing import Any
 
 import streamlit as st
 
-from lodestar import ui
-from lodestar.offline import configure_offline_environment
+from lodestar.app import ui
+from lodestar.core.offline import configure_offline_environment
 
 configure_offline_environment()
 st.set_page_config(page_title="Lodestar", page_icon=":material/explore:", layout="centered")
@@ -28,7 +28,7 @@ def get_services() -> Any:
 @st.cache_resource(show_spinner=False)
 def get_engine() -> Any:
     """The answer engine over the shared services, warming up on a thread from the start."""
-    from lodestar.answer import AnswerEngine
+    from lodestar.answering.engine import AnswerEngine
 
     engine = AnswerEngine(get_services())
     engine.warm_up_in_background()
@@ -43,7 +43,7 @@ def show_error(exc: BaseException) -> None:
 
 def index_summary() -> dict[str, Any] | None:
     """Index status for the sidebar, or None (with an error shown) if it cannot be read."""
-    from lodestar.status import index_status
+    from ingest.status import index_status
 
     try:
         return index_status(get_services())
@@ -104,7 +104,7 @@ with st.sidebar:
         replace = st.checkbox("Replace uploaded files that have the same name")
         submitted = st.form_submit_button("Add to knowledge base", width="stretch")
     if submitted and uploaded:
-        from lodestar.uploads import add_uploads
+        from ingest.uploads import add_uploads
 
         with st.status(f"Adding {len(uploaded)} file(s)…", expanded=True) as box:
             bar = st.progress(0.0, text="Checking files")
@@ -179,7 +179,7 @@ def render_grounding(answer: dict[str, Any]) -> None:
 
 def render_feedback(index: int, answer: dict[str, Any]) -> None:
     """Thumbs up/down with an optional comment, stored once per answer."""
-    from lodestar.feedback import FeedbackStore
+    from lodestar.components.store.feedback import FeedbackStore
 
     if index in state.feedback_sent:
         st.caption("Thanks, your feedback is saved.")
@@ -316,7 +316,7 @@ def write_kit(role: str, level: str, count: int, area: str | None = None) -> Non
     """Plan the kit, then show each question as soon as it is checked; keep what was made."""
     from dataclasses import asdict
 
-    from lodestar.kits import KitQuestion, KitWriter
+    from lodestar.interview import KitQuestion, KitWriter
 
     try:
         with st.spinner("Planning the kit from the knowledge base…"):

@@ -49,9 +49,9 @@ def peak_rss_mb() -> float:
 def main() -> None:
     """Run the benchmark and write the results."""
     from ingest.pipeline import ingest_paths
-    from lodestar.answer import AnswerEngine
-    from lodestar.services import Services
-    from lodestar.settings import get_settings
+    from lodestar.answering.engine import AnswerEngine
+    from lodestar.components.services import Services
+    from lodestar.core.settings import get_settings
 
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--data-dir", type=Path, default=Path(".lodestar"))

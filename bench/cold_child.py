@@ -3,7 +3,7 @@
     python bench/cold_child.py ROOT ARGS...
 
 Used by bench/cold_start.py for both today's code and a baseline commit: the marker is written
-by a wrapper around `lodestar.retrieval.retrieve`, installed before the CLI imports it.
+by a wrapper around `lodestar.retrieval.hybrid.retrieve`, installed before the CLI imports it.
 """
 
 import sys
@@ -11,7 +11,7 @@ import sys
 root, args = sys.argv[1], sys.argv[2:]
 sys.path.insert(0, root)
 
-import lodestar.retrieval as retrieval  # noqa: E402 - the build at ROOT, not the installed one
+import lodestar.retrieval.hybrid as retrieval  # noqa: E402 - the build at ROOT, not the installed one
 
 _retrieve = retrieval.retrieve
 
@@ -25,7 +25,7 @@ def _marked(*a, **k):  # type: ignore[no-untyped-def]
 
 retrieval.retrieve = _marked
 
-from lodestar.cli import main  # noqa: E402
+from lodestar.cli.commands import main  # noqa: E402
 
 sys.argv = ["lodestar", *args]
 main()

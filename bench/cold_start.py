@@ -113,9 +113,9 @@ def command_rows(builds: dict[str, Path], env: dict[str, str], runs: int) -> lis
 
 def app_rows(data_dir: Path) -> dict[str, Any]:
     """First token of the app's first question, cold and after the warm-up, and of later ones."""
-    from lodestar.answer import AnswerEngine
-    from lodestar.services import Services
-    from lodestar.settings import get_settings
+    from lodestar.answering.engine import AnswerEngine
+    from lodestar.components.services import Services
+    from lodestar.core.settings import get_settings
 
     settings = get_settings().with_dirs(data_dir)
 

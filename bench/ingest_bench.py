@@ -24,9 +24,9 @@ from llama_index.core.schema import MetadataMode
 from bench.corpus import corpus_nodes
 from bench.measure import timed
 from ingest.pipeline import ingest_paths, make_chunker
-from lodestar.services import Services, local_embedding_path
-from lodestar.settings import Settings
-from lodestar.store import open_chroma_client
+from lodestar.components.services import Services, local_embedding_path
+from lodestar.components.store.chroma import open_chroma_client
+from lodestar.core.settings import Settings
 
 SYSTEMS = ("ours", "raw", "peer")
 

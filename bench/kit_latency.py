@@ -32,10 +32,10 @@ def main() -> None:
     """Run the benchmark and write the results."""
     from bench.answer_latency import peak_rss_mb
     from ingest.pipeline import ingest_paths
+    from lodestar.components.services import Services
+    from lodestar.core.settings import get_settings
     from lodestar.evaluation.kits import score_kit
-    from lodestar.kits import KitQuestion, KitWriter
-    from lodestar.services import Services
-    from lodestar.settings import get_settings
+    from lodestar.interview import KitQuestion, KitWriter
 
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--data-dir", type=Path, default=Path(".lodestar"))

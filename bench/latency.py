@@ -9,9 +9,9 @@ from pathlib import Path
 from typing import Any
 
 from bench.measure import latency_summary, timed
-from lodestar.keyword_index import load_keyword_retriever
-from lodestar.retrieval import retrieve
-from lodestar.services import Services
+from lodestar.components.services import Services
+from lodestar.components.store.keyword_index import load_keyword_retriever
+from lodestar.retrieval.hybrid import retrieve
 
 QUESTIONS = Path(__file__).resolve().parents[1] / "eval" / "retrieval_questions.jsonl"
 
@@ -27,7 +27,7 @@ def retrieval_latency(services: Services, questions: list[str], k: int = 5) -> d
 
     - vector: embed the question + Chroma top-k (llama-index VectorIndexRetriever);
     - bm25: the keyword index in step with the collection, top-k;
-    - hybrid: `lodestar.retrieval.retrieve` as `ask` calls it (coverage check, both retrievers,
+    - hybrid: `lodestar.retrieval.hybrid.retrieve` as `ask` calls it (coverage check, both retrievers,
       fusion).
     Loading the embedder, and the first query, which loads (or on a query-only machine builds)
     the BM25 index, are reported on their own.

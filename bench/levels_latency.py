@@ -28,9 +28,9 @@ def main() -> None:
     from bench.answer_latency import peak_rss_mb
     from bench.kit_latency import machine
     from ingest.pipeline import ingest_paths
+    from lodestar.components.services import Services
+    from lodestar.core.settings import get_settings
     from lodestar.levels import LevelGuideBuilder, ungrounded_cell_terms
-    from lodestar.services import Services
-    from lodestar.settings import get_settings
 
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--data-dir", type=Path, default=Path(".lodestar"))

@@ -20,9 +20,9 @@ from typing import Any
 
 from bench.corpus import load_templates, synthetic_document
 from bench.measure import latency_summary
-from lodestar.keyword_index import load_keyword_retriever
-from lodestar.retrieval import retrieve
-from lodestar.services import Services
+from lodestar.components.services import Services
+from lodestar.components.store.keyword_index import load_keyword_retriever
+from lodestar.retrieval.hybrid import retrieve
 
 REVISION = "Revision note: the live ingest benchmark revised this variant with a quokkafish audit."
 

@@ -23,7 +23,7 @@ from importlib import metadata
 from pathlib import Path
 from typing import Any
 
-from lodestar.offline import configure_offline_environment
+from lodestar.core.offline import configure_offline_environment
 
 ROOT = Path(__file__).resolve().parents[1]
 KNOWLEDGE = ROOT / "knowledge"
@@ -182,8 +182,8 @@ def _run(args: argparse.Namespace, work: Path, results: dict[str, Any], phases: 
     from bench.ingest_bench import IngestBench
     from bench.replay import ReplayEmbedding
     from ingest.pipeline import ingest_paths, make_chunker
-    from lodestar.services import Services
-    from lodestar.settings import get_settings
+    from lodestar.components.services import Services
+    from lodestar.core.settings import get_settings
 
     settings = get_settings()
 
@@ -299,7 +299,7 @@ def _run(args: argparse.Namespace, work: Path, results: dict[str, Any], phases: 
             "peak_rss_mb"
         ]
 
-    from lodestar.chroma_server import run_chroma_server
+    from lodestar.components.store.chroma_server import run_chroma_server
 
     server_sizes = [small_label, mid_label] + ([large_label] if args.server_large else [])
     for label in server_sizes:
@@ -318,7 +318,7 @@ def _run(args: argparse.Namespace, work: Path, results: dict[str, Any], phases: 
         results["retrieval"]["server"][label] = row
 
     from bench.live import ingest_while_serving
-    from lodestar.settings import ChromaSettings
+    from lodestar.core.settings import ChromaSettings
 
     with phases.phase(f"ingest while 20 users ask ({small_label} chunks, Chroma server)"):
         writer = work / "writer"

@@ -20,9 +20,9 @@ from llama_index.core.vector_stores.utils import metadata_dict_to_node
 
 from bench.measure import Timing, timed
 from bench.replay import derived_vector
-from lodestar.keyword_index import build_keyword_index
-from lodestar.services import Services
-from lodestar.store import get_collection
+from lodestar.components.services import Services
+from lodestar.components.store.chroma import get_collection
+from lodestar.components.store.keyword_index import build_keyword_index
 
 
 def _drop_words(text: str, key: str, share: float = 0.2) -> str:

@@ -13,11 +13,11 @@ import json
 from pathlib import Path
 from typing import Any
 
-from lodestar.offline import configure_offline_environment
+from lodestar.core.offline import configure_offline_environment
 
 
 def _settings(args: argparse.Namespace) -> Any:
-    from lodestar.settings import ChromaSettings, Settings
+    from lodestar.core.settings import ChromaSettings, Settings
 
     chroma = ChromaSettings(host="127.0.0.1", port=args.chroma_port) if args.chroma_port else None
     update: dict[str, Any] = {"data_dir": args.data_dir}
@@ -30,7 +30,7 @@ def query(args: argparse.Namespace) -> dict[str, Any]:
     """A query process: load what a query needs, measure latency (and concurrency)."""
     from bench.latency import benchmark_questions, concurrent_retrievals, retrieval_latency
     from bench.measure import peak_rss_mb
-    from lodestar.services import Services
+    from lodestar.components.services import Services
 
     services = Services(_settings(args))
     questions = benchmark_questions()
@@ -56,7 +56,7 @@ def ingest(args: argparse.Namespace) -> dict[str, Any]:
     from bench.measure import peak_rss_mb, timed
     from bench.replay import ReplayEmbedding
     from ingest.pipeline import ingest_paths
-    from lodestar.services import Services
+    from lodestar.components.services import Services
 
     settings = _settings(args)
     real = Services(settings)

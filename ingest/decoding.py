@@ -10,7 +10,7 @@ from __future__ import annotations
 import codecs
 import unicodedata
 
-from lodestar.errors import DocumentError
+from lodestar.core.errors import DocumentError
 
 UTF8 = "utf-8"
 MAX_MESS = 0.10  # charset-normalizer's mess ratio above which a decoding is not trusted

@@ -18,7 +18,7 @@ from ingest.cleaning import clean_text
 from ingest.decoding import UTF8, decode_text
 from ingest.webpage import read_web_page
 from ingest.word import read_word
-from lodestar.errors import DocumentError
+from lodestar.core.errors import DocumentError
 
 TEXT_SUFFIXES = (".md", ".markdown", ".txt")
 PDF_SUFFIXES = (".pdf",)

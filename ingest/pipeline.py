@@ -25,18 +25,18 @@ from pydantic import ConfigDict
 from ingest.chunking import SectionChunker
 from ingest.discovery import SkippedPath, find_source_files, resolve_inside
 from ingest.loaders import load_document
-from lodestar.errors import DocumentError, IndexOwnedError, IngestLockedError, LodestarError
-from lodestar.keyword_index import refresh_keyword_index
-from lodestar.store import (
+from lodestar.components.store.chroma import (
     IndexManifest,
     IndexState,
     SourceRecord,
     get_collection,
     write_json_atomic,
 )
+from lodestar.components.store.keyword_index import refresh_keyword_index
+from lodestar.core.errors import DocumentError, IndexOwnedError, IngestLockedError, LodestarError
 
 if TYPE_CHECKING:
-    from lodestar.services import Services
+    from lodestar.components.services import Services
 
 # stage ("files" or "embedding"), units done in this step, total units (None if unknown yet)
 ProgressCallback = Callable[[str, int, int | None], None]

@@ -14,7 +14,7 @@ import re
 from typing import Any
 
 from ingest.decoding import UTF8, decode_text, looks_like_text
-from lodestar.errors import DocumentError
+from lodestar.core.errors import DocumentError
 
 # Elements that never hold a page's content.
 _NEVER_CONTENT = [

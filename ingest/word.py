@@ -11,7 +11,7 @@ import zipfile
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from lodestar.errors import DocumentError
+from lodestar.core.errors import DocumentError
 
 if TYPE_CHECKING:
     from docx.table import Table

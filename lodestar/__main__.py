@@ -1,5 +1,5 @@
 """`python -m lodestar` runs the CLI."""
 
-from lodestar.cli import main
+from lodestar.cli.commands import main
 
 main()

@@ -10,9 +10,9 @@ from typing import Any
 
 import pytest
 
-from lodestar.offline import configure_offline_environment
-from lodestar.services import Services
-from lodestar.settings import Settings, get_settings
+from lodestar.components.services import Services
+from lodestar.core.offline import configure_offline_environment
+from lodestar.core.settings import Settings, get_settings
 
 REPO = Path(__file__).resolve().parents[1]
 SEEDS = REPO.parent / "shared" / "seeds"

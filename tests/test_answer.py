@@ -11,17 +11,17 @@ import pytest
 from conftest import KNOWLEDGE
 from helpers import QueuedLLM
 
-from lodestar.answer import (
+from lodestar.answering.engine import (
     NOT_COVERED_TEXT,
     AnswerEngine,
     check_citations,
     format_passage,
     pack_passages,
 )
-from lodestar.errors import ConfigurationError
-from lodestar.prompts import PROMPTS_DIR, prompt_variables, render_prompt
-from lodestar.retrieval import Passage
-from lodestar.services import Services
+from lodestar.components.services import Services
+from lodestar.core.errors import ConfigurationError
+from lodestar.core.prompts import PROMPTS_DIR, prompt_variables, render_prompt
+from lodestar.retrieval.hybrid import Passage
 
 
 def passage(text: str, n: int = 0) -> Passage:
@@ -228,7 +228,7 @@ def test_instruction_like_sentences_never_reach_the_model() -> None:
 
 
 def test_the_knowledge_base_has_no_false_positives_for_the_guard() -> None:
-    from lodestar.guard import neutralize_instructions
+    from lodestar.answering.injection import neutralize_instructions
 
     for path in KNOWLEDGE.glob("*.md"):
         _, removed = neutralize_instructions(path.read_text())

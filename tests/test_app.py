@@ -14,11 +14,11 @@ from conftest import KNOWLEDGE, REPO
 from helpers import QueuedLLM, kit_question
 from streamlit.testing.v1 import AppTest
 
-from lodestar import ui
-from lodestar.errors import LLMUnavailableError
-from lodestar.feedback import FeedbackStore
-from lodestar.services import Services
-from lodestar.settings import get_settings
+from lodestar.app import ui
+from lodestar.components.services import Services
+from lodestar.components.store.feedback import FeedbackStore
+from lodestar.core.errors import LLMUnavailableError
+from lodestar.core.settings import get_settings
 
 QUESTION = "What should a new ML tech lead prioritise?"
 

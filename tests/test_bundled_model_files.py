@@ -7,8 +7,8 @@ from pathlib import Path
 
 import pytest
 
-from lodestar import local_model
-from lodestar.errors import ModelNotAvailableError
+from lodestar.components.llm import bundled as local_model
+from lodestar.core.errors import ModelNotAvailableError
 
 
 def test_a_missing_part_names_the_package_to_install(monkeypatch: pytest.MonkeyPatch) -> None:

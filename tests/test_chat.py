@@ -10,8 +10,8 @@ import pytest
 from helpers import QueuedLLM
 from typer.testing import CliRunner
 
-from lodestar import cli
-from lodestar.services import Services
+from lodestar.cli import commands as cli
+from lodestar.components.services import Services
 
 FIRST = "What should a new ML tech lead prioritise?"
 

@@ -16,13 +16,13 @@ from helpers import write
 from typer.testing import CliRunner
 
 from ingest.pipeline import IngestReport, ingest_paths
-from lodestar.chroma_server import ChromaServer, run_chroma_server
-from lodestar.cli import app
-from lodestar.errors import IndexMismatchError, IndexOwnedError
-from lodestar.keyword_index import load_keyword_retriever
-from lodestar.retrieval import retrieve
-from lodestar.services import Services
-from lodestar.settings import ChromaSettings, EmbeddingSettings, get_settings
+from lodestar.cli.commands import app
+from lodestar.components.services import Services
+from lodestar.components.store.chroma_server import ChromaServer, run_chroma_server
+from lodestar.components.store.keyword_index import load_keyword_retriever
+from lodestar.core.errors import IndexMismatchError, IndexOwnedError
+from lodestar.core.settings import ChromaSettings, EmbeddingSettings, get_settings
+from lodestar.retrieval.hybrid import retrieve
 
 GUIDE = "---\ntitle: {title}\ndoc_type: guide\n---\n# {title}\n\n## Part\n\n{body}\n"
 QUESTION = "How many stages do interview loops have?"

@@ -10,8 +10,8 @@ from llama_index.core import Document
 from llama_index.core.schema import MetadataMode
 
 from ingest.chunking import HEADING_SEPARATOR, SectionChunker, role_key, split_sections
-from lodestar.services import Services
-from lodestar.settings import Settings
+from lodestar.components.services import Services
+from lodestar.core.settings import Settings
 
 
 @pytest.fixture(scope="module")

@@ -10,7 +10,7 @@ from conftest import SEEDS
 from helpers import write
 from typer.testing import CliRunner
 
-from lodestar.cli import app
+from lodestar.cli.commands import app
 
 pytestmark = pytest.mark.model
 runner = CliRunner()

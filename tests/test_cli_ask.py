@@ -10,8 +10,8 @@ import pytest
 from helpers import QueuedLLM
 from typer.testing import CliRunner
 
-from lodestar import cli
-from lodestar.services import Services
+from lodestar.cli import commands as cli
+from lodestar.components.services import Services
 
 
 def test_ask_lists_the_passages_being_read_before_the_answer(

@@ -12,9 +12,9 @@ from types import ModuleType
 
 import pytest
 
-from lodestar.errors import ConfigurationError, ModelNotAvailableError
-from lodestar.services import bundled_embedding_path, local_embedding_path
-from lodestar.settings import DEFAULT_EMBED_PACKAGE_MODEL, MPNET_EMBED_MODEL
+from lodestar.components.services import bundled_embedding_path, local_embedding_path
+from lodestar.core.errors import ConfigurationError, ModelNotAvailableError
+from lodestar.core.settings import DEFAULT_EMBED_PACKAGE_MODEL, MPNET_EMBED_MODEL
 
 REPO = Path(__file__).resolve().parents[1]
 WEIGHTS = b"fake safetensors " * 1000

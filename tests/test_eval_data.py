@@ -9,7 +9,7 @@ from collections import Counter
 import pytest
 from conftest import KNOWLEDGE
 
-from lodestar.errors import ConfigurationError
+from lodestar.core.errors import ConfigurationError
 from lodestar.evaluation.dataset import (
     EVAL_DIR,
     GoldenCase,
@@ -20,7 +20,7 @@ from lodestar.evaluation.dataset import (
     load_golden,
     read_jsonl,
 )
-from lodestar.grounding import split_statements
+from lodestar.grounding.verifier import split_statements
 
 
 def _body(name: str) -> str:

@@ -11,15 +11,15 @@ import pytest
 from conftest import REPO
 from llama_index.core.base.llms.types import ChatMessage
 
-from lodestar.answer import AnswerEngine
+from lodestar.answering.engine import AnswerEngine
+from lodestar.components.llm.factory import build_llm
+from lodestar.components.services import Services
+from lodestar.core.settings import LLMSettings, Settings
 from lodestar.evaluation.dataset import load_golden
 from lodestar.evaluation.gate import load_thresholds
 from lodestar.evaluation.judge import LocalJudgeLLM
 from lodestar.evaluation.suite import SuiteRunner, load_suite
-from lodestar.llm import build_llm
-from lodestar.retrieval import Passage
-from lodestar.services import Services
-from lodestar.settings import LLMSettings, Settings
+from lodestar.retrieval.hybrid import Passage
 
 pytestmark = [pytest.mark.model, pytest.mark.slow]
 # Factual cases with exact figures, two of them in the CI suite's judged subset.

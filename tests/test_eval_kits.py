@@ -10,10 +10,10 @@ from typing import Any
 import pytest
 from helpers import QueuedLLM, kit_question
 
+from lodestar.components.services import Services
 from lodestar.evaluation.kits import kit_cases, schema_errors, score_kit
-from lodestar.grounding import GroundingVerifier
-from lodestar.kits import InterviewKit, build_interview_kit, known_roles_and_levels
-from lodestar.services import Services
+from lodestar.grounding.verifier import GroundingVerifier
+from lodestar.interview import InterviewKit, build_interview_kit, known_roles_and_levels
 
 
 @pytest.fixture

@@ -13,7 +13,7 @@ from helpers import QueuedLLM
 from ragas.embeddings.base import BaseRagasEmbedding
 from ragas.llms.base import InstructorBaseRagasLLM
 
-from lodestar.answer import Answer, Citation, Timings
+from lodestar.answering.engine import Answer, Citation, Timings
 from lodestar.evaluation.calibration import CalibrationReport
 from lodestar.evaluation.dataset import CalibrationItem, ControlAnswer, GoldenCase, contains_fact
 from lodestar.evaluation.faithfulness import StatementFaithfulness
@@ -21,7 +21,7 @@ from lodestar.evaluation.gate import Thresholds
 from lodestar.evaluation.metrics import check_answer_citations, key_fact_recall, score_contexts
 from lodestar.evaluation.report import build_report, render_markdown, write_report
 from lodestar.evaluation.suite import CaseResult, ControlResult, Suite, SuiteRun, SuiteRunner
-from lodestar.grounding import missing_terms, split_statements
+from lodestar.grounding.verifier import missing_terms, split_statements
 
 
 class WordEmbedding(BaseRagasEmbedding):

@@ -9,9 +9,9 @@ from pathlib import Path
 import pytest
 from typer.testing import CliRunner
 
-from lodestar.cli import app
-from lodestar.feedback import FeedbackStore
-from lodestar.uploads import safe_filename
+from ingest.uploads import safe_filename
+from lodestar.cli.commands import app
+from lodestar.components.store.feedback import FeedbackStore
 
 
 def answer(text: str, *sources: str) -> dict[str, object]:

@@ -9,9 +9,10 @@ from typing import Any
 import pytest
 from helpers import QueuedLLM
 
-from lodestar.answer import NOT_COVERED_TEXT, AnswerEngine
-from lodestar.errors import GenerationError
-from lodestar.grounding import (
+from lodestar.answering.engine import NOT_COVERED_TEXT, AnswerEngine
+from lodestar.components.services import Services
+from lodestar.core.errors import GenerationError
+from lodestar.grounding.verifier import (
     UNVERIFIED_MARK,
     Grounding,
     GroundingVerifier,
@@ -21,7 +22,6 @@ from lodestar.grounding import (
     split_statements,
     yes_no_judge,
 )
-from lodestar.services import Services
 
 PASSAGES = [
     "An ML Engineering Manager typically leads a team of 5-20 engineers.",

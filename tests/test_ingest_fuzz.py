@@ -28,7 +28,7 @@ from hypothesis import strategies as st
 
 from ingest.loaders import SUPPORTED_SUFFIXES
 from ingest.pipeline import ingest_paths
-from lodestar.services import Services
+from lodestar.components.services import Services
 
 CASES = int(os.environ.get("LODESTAR_FUZZ_CASES", "20"))
 SECRET = "outsidersecret"

@@ -18,10 +18,12 @@ from helpers import kit_question as question
 from pydantic import Field
 from typer.testing import CliRunner
 
-from lodestar import cli
-from lodestar.errors import LLMUnavailableError, UnknownRoleError
+from lodestar.cli import commands as cli
+from lodestar.components.services import Services
+from lodestar.core.errors import LLMUnavailableError, UnknownRoleError
+from lodestar.core.settings import InterviewSettings
 from lodestar.evaluation.kits import schema_errors
-from lodestar.kits import (
+from lodestar.interview import (
     KitQuestion,
     KitWriter,
     build_interview_kit,
@@ -29,11 +31,9 @@ from lodestar.kits import (
     plan_kit,
     ungrounded_terms,
 )
-from lodestar.kits.kit import comparable_question
-from lodestar.kits.plan import focus_on_level, level_lines, names_another_role
-from lodestar.kits.signals import passage_clauses, quoted_from
-from lodestar.services import Services
-from lodestar.settings import InterviewSettings
+from lodestar.interview.kit import comparable_question
+from lodestar.interview.plan import focus_on_level, level_lines, names_another_role
+from lodestar.interview.signals import passage_clauses, quoted_from
 
 MANAGER = "knowledge/ml-engineering-manager.md"
 
@@ -261,7 +261,7 @@ def test_a_model_signal_that_holds_up_is_kept_and_topped_up_from_the_passage(
 def test_signals_are_written_again_alone_when_the_passage_has_none_to_quote(
     services_with: Any, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    monkeypatch.setattr("lodestar.kits.writer.quoted_signals", lambda *args: [])
+    monkeypatch.setattr("lodestar.interview.writer.quoted_signals", lambda *args: [])
     first = question("How do you grow your team?", signals=("Grew revenue by 37% in a year", "x y"))
     services, llm = services_with(
         first,
@@ -566,10 +566,10 @@ def test_every_reply_schema_becomes_a_llama_cpp_grammar(services_with: Any) -> N
     """llama-cpp-python silently drops to "any JSON" when a schema does not convert."""
     from pydantic import BaseModel
 
-    from lodestar.errors import LodestarError
-    from lodestar.kits.writer import AskedQuestionDraft, QuestionDraft, SignalsDraft
+    from lodestar.core.errors import LodestarError
+    from lodestar.drafting.structured import response_format
+    from lodestar.interview.writer import AskedQuestionDraft, QuestionDraft, SignalsDraft
     from lodestar.levels.build import CellDraft
-    from lodestar.structured import response_format
 
     services, _ = services_with()
     for model in (QuestionDraft, AskedQuestionDraft, SignalsDraft, CellDraft):

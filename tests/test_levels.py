@@ -19,10 +19,11 @@ from helpers import QueuedLLM
 from helpers import kit_question as question
 from typer.testing import CliRunner
 
-from lodestar import cli
-from lodestar.answer import Citation
-from lodestar.errors import UnknownRoleError
-from lodestar.kits import build_interview_kit, plan_kit
+from lodestar.answering.engine import Citation
+from lodestar.cli import commands as cli
+from lodestar.components.services import Services
+from lodestar.core.errors import UnknownRoleError
+from lodestar.interview import build_interview_kit, plan_kit
 from lodestar.levels import (
     NOT_DESCRIBED,
     LevelCell,
@@ -32,7 +33,6 @@ from lodestar.levels import (
     level_sources,
     ungrounded_cell_terms,
 )
-from lodestar.services import Services
 
 FIXTURES = REPO / "tests" / "fixtures"
 FOUR = {"Scalable ML Systems", "Best Practices", "Project Management", "Culture Fit"}

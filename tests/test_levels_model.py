@@ -12,12 +12,12 @@ import pytest
 from conftest import REPO
 from typer.testing import CliRunner
 
-from lodestar import cli
-from lodestar.answer import Citation
+from lodestar.answering.engine import Citation
+from lodestar.cli import commands as cli
+from lodestar.components.llm.factory import build_llm
+from lodestar.components.services import Services
+from lodestar.core.settings import LLMSettings, Settings
 from lodestar.levels import LevelCell, ungrounded_cell_terms
-from lodestar.llm import build_llm
-from lodestar.services import Services
-from lodestar.settings import LLMSettings, Settings
 
 pytestmark = [pytest.mark.model, pytest.mark.slow]
 

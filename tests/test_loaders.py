@@ -10,7 +10,7 @@ from helpers import make_docx, make_pdf, saved_page, write
 from pypdf import PdfReader, PdfWriter
 
 from ingest.loaders import PAGE_MARKER_RE, load_document
-from lodestar.errors import DocumentError
+from lodestar.core.errors import DocumentError
 
 MB = 1_000_000
 

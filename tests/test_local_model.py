@@ -20,14 +20,14 @@ from helpers import write
 from typer.testing import CliRunner
 
 from ingest.pipeline import ingest_paths
-from lodestar.answer import AnswerEngine
-from lodestar.cli import app
-from lodestar.grounding import split_statements
-from lodestar.kits import build_interview_kit
-from lodestar.llm import build_llm
-from lodestar.model_server import SERVED_MODEL_ALIAS
-from lodestar.services import Services
-from lodestar.settings import LLMSettings, Settings
+from lodestar.answering.engine import AnswerEngine
+from lodestar.cli.commands import app
+from lodestar.components.llm.factory import build_llm
+from lodestar.components.llm.server import SERVED_MODEL_ALIAS
+from lodestar.components.services import Services
+from lodestar.core.settings import LLMSettings, Settings
+from lodestar.grounding.verifier import split_statements
+from lodestar.interview import build_interview_kit
 
 pytestmark = [pytest.mark.model, pytest.mark.slow]
 NEAR_DOMAIN = (
@@ -192,7 +192,7 @@ def test_checked_grammar_sampling_gives_the_grammar_first_chains_tokens(local_ll
     own grammar-first chain gives, and valid under the schema."""
     from llama_cpp import Llama
 
-    from lodestar.kits.writer import AskedQuestionDraft, QuestionDraft
+    from lodestar.interview.writer import AskedQuestionDraft, QuestionDraft
     from lodestar.levels.build import CellDraft
 
     plain = Llama(
@@ -216,7 +216,7 @@ def test_checked_grammar_sampling_gives_the_grammar_first_chains_tokens(local_ll
         for model in (QuestionDraft, AskedQuestionDraft, CellDraft):
             schema = model.model_json_schema()
             for prop in schema["properties"].values():
-                prop.pop("maxLength", None)  # as lodestar.structured.response_format does
+                prop.pop("maxLength", None)  # as lodestar.drafting.structured.response_format does
             request = {
                 "messages": messages,
                 "response_format": {"type": "json_object", "schema": schema},

@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from lodestar.logs import LOG_FILE_NAME
+from lodestar.core.logs import LOG_FILE_NAME
 
 REPO = Path(__file__).resolve().parents[1]
 
@@ -21,12 +21,12 @@ NOISY = textwrap.dedent(
     import sys, warnings
     from pathlib import Path
     if sys.argv[1] == "configured":
-        from lodestar.logs import configure_logging
+        from lodestar.core.logs import configure_logging
         configure_logging(Path(sys.argv[2]))
     from llama_index.core.schema import TextNode
     from llama_index.retrievers.bm25 import BM25Retriever
     from ingest.loaders import load_document
-    from lodestar.errors import DocumentError
+    from lodestar.core.errors import DocumentError
     pdf = Path(sys.argv[2]) / "no-eof.pdf"
     pdf.parent.mkdir(parents=True, exist_ok=True)
     pdf.write_bytes(b"%PDF-1.4\\n1 0 obj << >> endobj\\n")
@@ -76,7 +76,7 @@ def test_library_warnings_go_to_the_log_file_not_the_terminal(tmp_path: Path) ->
 def test_configuring_twice_keeps_one_set_of_handlers(tmp_path: Path) -> None:
     import logging
 
-    from lodestar.logs import configure_logging
+    from lodestar.core.logs import configure_logging
 
     before = list(logging.getLogger().handlers)
     level = logging.getLogger().level

@@ -8,9 +8,9 @@ import numpy as np
 import pytest
 
 from ingest.loaders import load_document
-from lodestar.onnx_embedding import EmbedderLayout, OnnxEmbedding, ensure_onnx, onnx_path
-from lodestar.services import Services, bundled_embedding_path
-from lodestar.settings import DEFAULT_EMBED_PACKAGE_MODEL, Settings
+from lodestar.components.embedding.onnx import EmbedderLayout, OnnxEmbedding, ensure_onnx, onnx_path
+from lodestar.components.services import Services, bundled_embedding_path
+from lodestar.core.settings import DEFAULT_EMBED_PACKAGE_MODEL, Settings
 
 KNOWLEDGE = Path(__file__).resolve().parents[1] / "knowledge"
 
@@ -67,7 +67,7 @@ def test_the_default_local_embedder_runs_on_onnx_runtime() -> None:
 
 
 def test_an_unsupported_pooling_mode_is_a_clear_error(tmp_path: Path) -> None:
-    from lodestar.errors import ModelNotAvailableError
+    from lodestar.core.errors import ModelNotAvailableError
 
     (tmp_path / "1_Pooling").mkdir()
     (tmp_path / "modules.json").write_text(

@@ -12,9 +12,9 @@ from filelock import FileLock
 from helpers import make_docx, make_pdf, saved_page, write
 
 from ingest.pipeline import ingest_paths
-from lodestar.errors import IndexMismatchError, IngestLockedError
-from lodestar.retrieval import retrieve_passages
-from lodestar.services import Services
+from lodestar.components.services import Services
+from lodestar.core.errors import IndexMismatchError, IngestLockedError
+from lodestar.retrieval.hybrid import retrieve_passages
 
 GUIDE = "---\ntitle: {title}\ndoc_type: guide\nroles: [ML Tech Lead]\n---\n# {title}\n\n## Part\n\n{body}\n"
 

@@ -14,11 +14,11 @@ from typing import Any
 import pytest
 from typer.testing import CliRunner
 
-from lodestar.answer import AnswerEngine
-from lodestar.cli import app
-from lodestar.errors import GenerationError, LLMUnavailableError
-from lodestar.services import Services
-from lodestar.settings import LLMSettings, Settings
+from lodestar.answering.engine import AnswerEngine
+from lodestar.cli.commands import app
+from lodestar.components.services import Services
+from lodestar.core.errors import GenerationError, LLMUnavailableError
+from lodestar.core.settings import LLMSettings, Settings
 
 
 class CannedServer:
@@ -180,7 +180,7 @@ def test_connection_refused_in_the_cli_is_a_message_not_a_traceback(
     monkeypatch.setenv("LODESTAR_LLM__API_BASE", f"http://127.0.0.1:{free_port()}/v1")
     monkeypatch.setenv("LODESTAR_LLM__MODEL", "anything")
     monkeypatch.setenv("LODESTAR_LLM__MAX_RETRIES", "0")
-    from lodestar.settings import get_settings
+    from lodestar.core.settings import get_settings
 
     get_settings.cache_clear()
     result = CliRunner().invoke(

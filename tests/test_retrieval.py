@@ -8,9 +8,9 @@ from pathlib import Path
 from helpers import write
 
 from ingest.pipeline import ingest_paths
-from lodestar.keyword_index import load_keyword_retriever
-from lodestar.retrieval import PassageFilters, retrieve
-from lodestar.services import Services
+from lodestar.components.services import Services
+from lodestar.components.store.keyword_index import load_keyword_retriever
+from lodestar.retrieval.hybrid import PassageFilters, retrieve
 
 DOC = "---\ntitle: {title}\ndoc_type: {doc_type}\nroles: [{role}]\n---\n# {title}\n\n## Notes\n\n{body}\n"
 
@@ -160,7 +160,7 @@ def test_a_question_before_any_ingest_says_to_ingest(
 ) -> None:
     import pytest
 
-    from lodestar.errors import IndexEmptyError
+    from lodestar.core.errors import IndexEmptyError
 
     with pytest.raises(IndexEmptyError, match="empty"):
         retrieve("How big are ML teams?", make_services())
@@ -172,7 +172,7 @@ def test_one_query_fusion_ranks_exactly_as_llama_index_fusion() -> None:
     from llama_index.core.retrievers.fusion_retriever import FUSION_MODES
     from llama_index.core.schema import NodeWithScore, QueryBundle, TextNode
 
-    from lodestar.retrieval import _fetched_retriever_class, one_query_fusion
+    from lodestar.retrieval.hybrid import _fetched_retriever_class, one_query_fusion
 
     def hits(scores: dict[str, float]) -> list[NodeWithScore]:
         return [NodeWithScore(node=TextNode(id_=i, text=i), score=s) for i, s in scores.items()]

@@ -10,8 +10,14 @@ from conftest import KNOWLEDGE, SEEDS
 from helpers import write
 
 from ingest.pipeline import ingest_paths
-from lodestar.retrieval_quality import HELDOUT, QUESTIONS, TUNING_USER, load_questions, measure
-from lodestar.services import Services
+from lodestar.components.services import Services
+from lodestar.evaluation.retrieval_quality import (
+    HELDOUT,
+    QUESTIONS,
+    TUNING_USER,
+    load_questions,
+    measure,
+)
 
 ROTA = (
     "---\ntitle: On-call handbook\ndoc_type: guide\nroles: [ML Tech Lead]\n---\n"

@@ -8,8 +8,8 @@ from collections.abc import Callable
 from conftest import REPO
 from helpers import make_docx, saved_page
 
-from lodestar.services import Services
-from lodestar.uploads import UPLOAD_SUFFIXES, add_uploads
+from ingest.uploads import UPLOAD_SUFFIXES, add_uploads
+from lodestar.components.services import Services
 
 
 def test_word_html_and_legacy_text_uploads_are_checked_saved_and_ingested(
@@ -82,6 +82,6 @@ def test_the_app_offers_exactly_the_upload_types() -> None:
 
 def test_ingested_suffixes_default_to_every_readable_format() -> None:
     from ingest.loaders import SUPPORTED_SUFFIXES
-    from lodestar.settings import IngestSettings
+    from lodestar.core.settings import IngestSettings
 
     assert IngestSettings().extensions == list(SUPPORTED_SUFFIXES)

@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Literal
 
 from lodestar.evaluation.dataset import CalibrationItem
-from lodestar.grounding import Embed, GroundingVerifier, Statement, YesNoJudge
+from lodestar.grounding.verifier import Embed, GroundingVerifier, Statement, YesNoJudge
 
 if TYPE_CHECKING:
     from ragas.llms.base import InstructorBaseRagasLLM

@@ -13,7 +13,7 @@ from typing import Literal, TypeVar
 
 from pydantic import BaseModel, Field, ValidationError
 
-from lodestar.errors import ConfigurationError
+from lodestar.core.errors import ConfigurationError
 
 EVAL_DIR = Path(__file__).resolve().parents[2] / "eval"
 

@@ -22,7 +22,7 @@ from ragas.llms.base import InstructorBaseRagasLLM
 from ragas.metrics.collections.base import BaseMetric
 from ragas.metrics.result import MetricResult
 
-from lodestar.grounding import (
+from lodestar.grounding.verifier import (
     evidence_line,
     guard_findings,
     split_statements,

@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from lodestar.errors import ConfigurationError
+from lodestar.core.errors import ConfigurationError
 from lodestar.evaluation.dataset import EVAL_DIR
 
 if TYPE_CHECKING:

@@ -4,10 +4,10 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
-from lodestar.errors import GenerationError
+from lodestar.core.errors import GenerationError
 
 if TYPE_CHECKING:
-    from lodestar.services import Services
+    from lodestar.components.services import Services
 
 
 def propose_cases(services: Services, size: int) -> list[dict[str, Any]]:

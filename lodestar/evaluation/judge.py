@@ -17,16 +17,16 @@ from pydantic import BaseModel
 from ragas.embeddings.base import BaseRagasEmbedding
 from ragas.llms.base import InstructorBaseRagasLLM
 
-from lodestar.errors import ConfigurationError, GenerationError
+from lodestar.core.errors import ConfigurationError, GenerationError
 
 if TYPE_CHECKING:
     from llama_index.core.base.embeddings.base import BaseEmbedding
     from llama_index.core.base.llms.types import ChatMessage
 
-    from lodestar.grounding import YesNoJudge
-    from lodestar.llm import LlamaCppChat
-    from lodestar.services import Services
-    from lodestar.settings import Settings
+    from lodestar.components.llm.factory import LlamaCppChat
+    from lodestar.components.services import Services
+    from lodestar.core.settings import Settings
+    from lodestar.grounding.verifier import YesNoJudge
 
 Reply = TypeVar("Reply", bound=BaseModel)
 
@@ -116,7 +116,7 @@ def judge_yes_no(judge: InstructorBaseRagasLLM) -> YesNoJudge:
 
 def judge_label(settings: Settings) -> str:
     """Which judge a report was scored with, e.g. `local:qwen2.5-coder-1.5b-instruct-q4_k_m`."""
-    from lodestar.llm import DEFAULT_OPENAI_MODEL, LOCAL_MODEL_NAME
+    from lodestar.components.llm.factory import DEFAULT_OPENAI_MODEL, LOCAL_MODEL_NAME
 
     cfg = settings.eval
     match cfg.judge:
@@ -136,7 +136,7 @@ def build_judge(settings: Settings, services: Services) -> InstructorBaseRagasLL
     cfg = settings.eval
     match cfg.judge:
         case "local":
-            from lodestar.llm import LlamaCppChat, build_llm
+            from lodestar.components.llm.factory import LlamaCppChat, build_llm
 
             llm = services.llm
             if not isinstance(llm, LlamaCppChat) or settings.llm.model not in (None, "", "bundled"):
@@ -152,7 +152,7 @@ def build_judge(settings: Settings, services: Services) -> InstructorBaseRagasLL
             from openai import AsyncOpenAI
             from ragas.llms.base import llm_factory
 
-            from lodestar.llm import DEFAULT_OPENAI_MODEL
+            from lodestar.components.llm.factory import DEFAULT_OPENAI_MODEL
 
             if cfg.judge == "openai_like" and not (cfg.judge_api_base and cfg.judge_model):
                 raise ConfigurationError(

@@ -26,12 +26,17 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 from pydantic import BaseModel, Field, ValidationError
 
-from lodestar.grounding import Embed, GroundingVerifier, Statement
-from lodestar.kits.kit import InterviewKit, comparable_question, source_context, ungrounded_terms
-from lodestar.settings import InterviewSettings
+from lodestar.core.settings import InterviewSettings
+from lodestar.grounding.verifier import Embed, GroundingVerifier, Statement
+from lodestar.interview.kit import (
+    InterviewKit,
+    comparable_question,
+    source_context,
+    ungrounded_terms,
+)
 
 if TYPE_CHECKING:
-    from lodestar.services import Services
+    from lodestar.components.services import Services
 
 KIT_CASES = Path(__file__).resolve().parents[2] / "eval" / "kit_cases.jsonl"
 
@@ -177,7 +182,7 @@ def evaluate_kits(
     on_kit: Callable[[KitScores], None] | None = None,
 ) -> list[KitScores]:
     """Build each case's kit with the configured LLM and score it."""
-    from lodestar.kits import build_interview_kit
+    from lodestar.interview import build_interview_kit
 
     scores = []
     for case in cases:

@@ -22,14 +22,14 @@ with warnings.catch_warnings():
     from ragas.metrics import NonLLMContextPrecisionWithReference, NonLLMContextRecall
 
 from lodestar.evaluation.dataset import GoldenCase, contains_fact, normalize_text
-from lodestar.grounding import split_statements
+from lodestar.grounding.verifier import split_statements
 
 if t.TYPE_CHECKING:
     from langchain_core.callbacks import Callbacks
     from ragas.run_config import RunConfig
 
-    from lodestar.answer import Answer
-    from lodestar.retrieval import Passage
+    from lodestar.answering.engine import Answer
+    from lodestar.retrieval.hybrid import Passage
 
 # partial_ratio of two unrelated English passages often reaches 0.5-0.6; a reference context
 # inside a passage scores >= 0.9 (it is a verbatim copy, up to a chunk boundary).

@@ -9,10 +9,10 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+from lodestar.components.llm.llama_runtime import default_threads
 from lodestar.evaluation.dataset import EVAL_DIR
 from lodestar.evaluation.gate import Check
 from lodestar.evaluation.suite import SuiteRun
-from lodestar.llama_runtime import default_threads
 
 
 def baseline_path(suite: str) -> Path:

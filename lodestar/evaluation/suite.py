@@ -20,8 +20,8 @@ from typing import TYPE_CHECKING, Any, Literal, TypeVar
 
 from ragas.dataset_schema import EvaluationDataset, SingleTurnSample
 
-from lodestar.answer import Answer, AnswerEngine
-from lodestar.errors import ConfigurationError
+from lodestar.answering.engine import Answer, AnswerEngine
+from lodestar.core.errors import ConfigurationError
 from lodestar.evaluation.dataset import EVAL_DIR, CalibrationItem, ControlAnswer, GoldenCase
 from lodestar.evaluation.faithfulness import StatementFaithfulness
 from lodestar.evaluation.judge import LlamaIndexRagasEmbedding, judge_yes_no
@@ -32,18 +32,18 @@ from lodestar.evaluation.metrics import (
     retrieval_hit,
     score_contexts,
 )
-from lodestar.grounding import (
+from lodestar.grounding.verifier import (
     GroundingVerifier,
     displayed_answer,
     grounding_from_json,
     ungrounded_terms,
 )
-from lodestar.retrieval import retrieve
+from lodestar.retrieval.hybrid import retrieve
 
 if TYPE_CHECKING:
     from ragas.llms.base import InstructorBaseRagasLLM
 
-    from lodestar.services import Services
+    from lodestar.components.services import Services
 
 HIT_K = 5
 T = TypeVar("T")

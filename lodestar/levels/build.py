@@ -29,16 +29,16 @@ from typing import TYPE_CHECKING, Any
 from llama_index.core.base.llms.types import ChatMessage, MessageRole
 from pydantic import BaseModel, Field, field_validator
 
-from lodestar.answer import AnswerEngine, Citation, citation_for, format_passage
-from lodestar.grounding import Statement, guard_findings
+from lodestar.answering.engine import AnswerEngine, Citation, citation_for, format_passage
+from lodestar.components.store.chroma import write_json_atomic
+from lodestar.core.prompts import load_prompt, render_prompt
+from lodestar.drafting.structured import Rejected, parse_reply, response_format, sampling_for
+from lodestar.grounding.verifier import Statement, guard_findings
 from lodestar.levels.guide import NOT_DESCRIBED, LevelCell, LevelGuide, LevelRow
 from lodestar.levels.source import LevelSection, level_sources, select
-from lodestar.prompts import load_prompt, render_prompt
-from lodestar.store import write_json_atomic
-from lodestar.structured import Rejected, parse_reply, response_format, sampling_for
 
 if TYPE_CHECKING:
-    from lodestar.services import Services
+    from lodestar.components.services import Services
 
 PROMPTS = ("levels_system", "levels_cell", "interview_retry", "verify_statement")
 # Bumped when the way cells are written or checked changes, so cached cells are written again

@@ -11,8 +11,8 @@ import io
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
-from lodestar.answer import Citation
-from lodestar.grounding import missing_terms
+from lodestar.answering.engine import Citation
+from lodestar.grounding.verifier import missing_terms
 
 NOT_DESCRIBED = "not described"
 

@@ -12,8 +12,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
-from lodestar.errors import UnknownRoleError
-from lodestar.kits.plan import (
+from lodestar.core.errors import UnknownRoleError
+from lodestar.interview.plan import (
     LevelLine,
     category_of,
     competency_of,
@@ -24,10 +24,10 @@ from lodestar.kits.plan import (
     passage_text,
     split_list,
 )
-from lodestar.retrieval import Passage
+from lodestar.retrieval.hybrid import Passage
 
 if TYPE_CHECKING:
-    from lodestar.services import Services
+    from lodestar.components.services import Services
 
 
 @dataclass
