@@ -51,8 +51,10 @@ def main() -> None:
     from ingest.pipeline import ingest_paths
     from lodestar.answering.engine import AnswerEngine
     from lodestar.components.services import Services
+    from lodestar.core.offline import configure_offline_environment
     from lodestar.core.settings import get_settings
 
+    configure_offline_environment()
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--data-dir", type=Path, default=Path(".lodestar"))
     parser.add_argument("--out", type=Path, default=RESULTS)

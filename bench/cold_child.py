@@ -25,7 +25,7 @@ def _marked(*a, **k):  # type: ignore[no-untyped-def]
 
 retrieval.retrieve = _marked
 
-from lodestar.cli.commands import main  # noqa: E402
+from lodestar.cli.main import main  # noqa: E402
 
 sys.argv = ["lodestar", *args]
 main()

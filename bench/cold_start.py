@@ -156,6 +156,9 @@ def _median(rows: list[dict[str, Any]], build: str, key: str) -> float | None:
 
 def main() -> None:
     """Run the commands (and the app rows) and write cold_start.{json,md}."""
+    from lodestar.core.offline import configure_offline_environment
+
+    configure_offline_environment()
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--data-dir", type=Path, default=Path(".lodestar"))
     parser.add_argument("--baseline", default=BASELINE, help="git ref to compare with; '' for none")

@@ -24,7 +24,8 @@ from llama_index.core.schema import MetadataMode
 from bench.corpus import corpus_nodes
 from bench.measure import timed
 from ingest.pipeline import ingest_paths, make_chunker
-from lodestar.components.services import Services, local_embedding_path
+from lodestar.components.embedding.factory import local_embedding_path
+from lodestar.components.services import Services
 from lodestar.components.store.chroma import open_chroma_client
 from lodestar.core.settings import Settings
 
@@ -37,7 +38,9 @@ def _chroma_client(path: Path) -> Any:
 
 def embed_texts(folder: Path, services: Services) -> list[str]:
     """The texts our pipeline hands the embedder for a corpus folder, in order."""
-    nodes = corpus_nodes(folder, make_chunker(services), source_name=folder.name)
+    nodes = corpus_nodes(
+        folder, make_chunker(services.settings, services.tokenizer), source_name=folder.name
+    )
     return [node.get_content(metadata_mode=MetadataMode.EMBED) for node in nodes]
 
 

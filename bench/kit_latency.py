@@ -6,7 +6,7 @@ Ingests knowledge/ into DIR if it is empty, loads both models and warms them up 
 kit for another role (so model loading and the first page-in of the 1.1 GB file are reported
 apart), then writes the README's kit (ML Engineering Manager, senior, 8 questions) and records
 when each question was shown. Writes kit_latency.{json,md} to bench/results/ (or --out).
-The kit itself is scored with lodestar.evaluation.kits (distinct questions, figures and names
+The kit itself is scored with lodestar.evaluation.metrics.kits (distinct questions, figures and names
 absent from the source) and saved beside the numbers.
 """
 
@@ -33,10 +33,12 @@ def main() -> None:
     from bench.answer_latency import peak_rss_mb
     from ingest.pipeline import ingest_paths
     from lodestar.components.services import Services
+    from lodestar.core.offline import configure_offline_environment
     from lodestar.core.settings import get_settings
-    from lodestar.evaluation.kits import score_kit
+    from lodestar.evaluation.metrics.kits import score_kit
     from lodestar.interview import KitQuestion, KitWriter
 
+    configure_offline_environment()
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--data-dir", type=Path, default=Path(".lodestar"))
     parser.add_argument("--out", type=Path, default=RESULTS)

@@ -5,20 +5,18 @@ from __future__ import annotations
 import json
 import threading
 import time
-from pathlib import Path
 from typing import Any
 
 from bench.measure import latency_summary, timed
 from lodestar.components.services import Services
 from lodestar.components.store.keyword_index import load_keyword_retriever
+from lodestar.evaluation.retrieval_quality import question_file
 from lodestar.retrieval.hybrid import retrieve
-
-QUESTIONS = Path(__file__).resolve().parents[1] / "eval" / "retrieval_questions.jsonl"
 
 
 def benchmark_questions() -> list[str]:
     """The answerable questions of the retrieval test set (document- and user-worded)."""
-    rows = [json.loads(line) for line in QUESTIONS.read_text(encoding="utf-8").splitlines()]
+    rows = [json.loads(line) for line in question_file().read_text(encoding="utf-8").splitlines()]
     return [row["question"] for row in rows if row["style"] != "out_of_scope"]
 
 
@@ -53,7 +51,7 @@ def retrieval_latency(services: Services, questions: list[str], k: int = 5) -> d
         ms["vector"].append((time.perf_counter() - started) * 1000)
 
         started = time.perf_counter()
-        keyword = load_keyword_retriever(services, k)
+        keyword = load_keyword_retriever(services.keyword_cache, services.index_state(), k)
         assert keyword is not None
         keyword.retrieve(question)
         ms["bm25"].append((time.perf_counter() - started) * 1000)

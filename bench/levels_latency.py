@@ -29,9 +29,11 @@ def main() -> None:
     from bench.kit_latency import machine
     from ingest.pipeline import ingest_paths
     from lodestar.components.services import Services
+    from lodestar.core.offline import configure_offline_environment
     from lodestar.core.settings import get_settings
     from lodestar.levels import LevelGuideBuilder, ungrounded_cell_terms
 
+    configure_offline_environment()
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--data-dir", type=Path, default=Path(".lodestar"))
     parser.add_argument("--out", type=Path, default=RESULTS)

@@ -138,7 +138,7 @@ def ingest_while_serving(
             "qps": round(len(finished) / (hi - lo), 2),
             "latency": latency_summary([(e - s) * 1000 for s, e in finished]) if finished else None,
         }
-    revised_hits = load_keyword_retriever(reader, 10)
+    revised_hits = load_keyword_retriever(reader.keyword_cache, reader.index_state(), 10)
     sees_revision = revised_hits is not None and any(
         "quokkafish" in hit.node.get_content() for hit in revised_hits.retrieve("quokkafish audit")
     )

@@ -193,7 +193,7 @@ def _run(args: argparse.Namespace, work: Path, results: dict[str, Any], phases: 
     with phases.phase("load the embedder, write the synthetic corpora"):
         base = services(work / "base")
         embed_model = base.embed_model
-        chunker = make_chunker(base)
+        chunker = make_chunker(base.settings, base.tokenizer)
         small, _, small_chunks = write_corpus(
             work / "c-small", KNOWLEDGE, args.synthetic_chunks, chunker
         )

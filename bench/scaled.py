@@ -59,7 +59,8 @@ def build_scaled_index(source: Services, target: Services, copies: int) -> dict[
         # From the nodes in hand (a query-only machine would fetch them from Chroma), on the
         # other core while Chroma inserts: Chroma's add releases the GIL.
         with timed() as t:
-            build_keyword_index(target, state.keyword_key, [n for n, _ in originals] + copies_made)
+            nodes = [n for n, _ in originals] + copies_made
+            build_keyword_index(target.paths, state.keyword_key, lambda: nodes)
         bm25.wall = t.wall
 
     builder = threading.Thread(target=keyword_index)

@@ -24,8 +24,9 @@ from llama_index.core.schema import (
 from pydantic import ConfigDict, PrivateAttr
 
 from ingest.loaders import PAGE_MARKER_RE
+from lodestar.components.store.catalogue import role_key
+from lodestar.core.text import LOCATION_SEPARATOR, location
 
-HEADING_SEPARATOR = " › "
 _HEADING = re.compile(r"^(#{1,6})\s+(.+?)\s*#*\s*$")
 _FENCE = re.compile(r"^\s*(```|~~~)")
 # Metadata copied from the document onto each passage (flat values only: Chroma needs that).
@@ -84,11 +85,6 @@ def split_sections(text: str, title: str) -> list[Section]:
     return sections
 
 
-def role_key(role: str) -> str:
-    """Metadata key of the boolean flag that marks a passage as about `role` (for filters)."""
-    return "role_" + re.sub(r"[^a-z0-9]+", "_", role.lower()).strip("_")
-
-
 class SectionChunker(TransformComponent):
     """Turn Documents into passages of at most `chunk_tokens` embedder tokens each."""
 
@@ -127,7 +123,7 @@ class SectionChunker(TransformComponent):
         source = doc.as_related_node_info()
         passages: list[TextNode] = []
         for section in split_sections(doc.get_content(MetadataMode.NONE), title):
-            heading = HEADING_SEPARATOR.join(section.headings)
+            heading = LOCATION_SEPARATOR.join(section.headings)
             context = self._prefix(title, heading)
             for piece in self._splitter.split_text(section.text):
                 metadata = dict(base, heading=heading, context=context)
@@ -150,7 +146,7 @@ class SectionChunker(TransformComponent):
         return passages
 
     def _prefix(self, title: str, heading: str) -> str:
-        prefix = HEADING_SEPARATOR.join(part for part in (title, heading) if part)
+        prefix = location(title, heading)
         while prefix and len(self.tokenizer(prefix)) > self.max_prefix_tokens:
             prefix = prefix[: int(len(prefix) * 0.8)].rstrip() + "…"
         return prefix

@@ -18,28 +18,30 @@ from typing import TYPE_CHECKING, Any
 
 from filelock import FileLock, Timeout
 from llama_index.core.ingestion import DocstoreStrategy, IngestionPipeline
-from llama_index.core.schema import BaseNode, Document, MetadataMode, TransformComponent
+from llama_index.core.schema import Document
 from llama_index.core.storage.docstore import SimpleDocumentStore
-from pydantic import ConfigDict
 
 from ingest.chunking import SectionChunker
 from ingest.discovery import SkippedPath, find_source_files, resolve_inside
+from ingest.embedding import ProgressCallback, ProgressEmbedding
 from ingest.loaders import load_document
-from lodestar.components.store.chroma import (
+from lodestar.components.store.chroma import get_collection
+from lodestar.components.store.keyword_index import refresh_keyword_index
+from lodestar.components.store.manifest import (
     IndexManifest,
     IndexState,
     SourceRecord,
-    get_collection,
     write_json_atomic,
 )
-from lodestar.components.store.keyword_index import refresh_keyword_index
 from lodestar.core.errors import DocumentError, IndexOwnedError, IngestLockedError, LodestarError
 
 if TYPE_CHECKING:
-    from lodestar.components.services import Services
+    from chromadb.api import ClientAPI
 
-# stage ("files" or "embedding"), units done in this step, total units (None if unknown yet)
-ProgressCallback = Callable[[str, int, int | None], None]
+    from lodestar.components.services import Services
+    from lodestar.components.store.manifest import IndexPaths
+    from lodestar.core.settings import ChromaSettings, ChunkingSettings, Settings
+
 CHUNKING_SCHEME = "sections+sentences/v2"
 
 
@@ -84,35 +86,6 @@ class IngestReport:
         return not self.failed
 
 
-class ProgressEmbedding(TransformComponent):
-    """Embed passages in batches, reporting progress; loads the model only if there is work."""
-
-    model_config = ConfigDict(arbitrary_types_allowed=True)
-
-    embed_factory: Callable[[], Any]  # returns a BaseEmbedding; called only when needed
-    batch_size: int = 32
-    on_progress: ProgressCallback | None = None
-
-    def __call__(self, nodes: Sequence[BaseNode], **kwargs: Any) -> Sequence[BaseNode]:
-        """Set `node.embedding` on every node."""
-        if not nodes:
-            return nodes
-        embed_model = self.embed_factory()
-        texts = [node.get_content(metadata_mode=MetadataMode.EMBED) for node in nodes]
-        # Batches of similar length waste little on padding: in document order, the 1k-passage
-        # benchmark corpus took 100 CPU-s to embed, sorted 70 (what sentence-transformers'
-        # own encode() does to a list it is given whole).
-        order = sorted(range(len(nodes)), key=lambda i: len(texts[i]))
-        for start in range(0, len(order), self.batch_size):
-            batch = order[start : start + self.batch_size]
-            vectors = embed_model.get_text_embedding_batch([texts[i] for i in batch])
-            for i, vector in zip(batch, vectors, strict=True):
-                nodes[i].embedding = vector
-            if self.on_progress:
-                self.on_progress("embedding", len(batch), None)
-        return nodes
-
-
 @dataclass
 class _SourceBatch:
     record: SourceRecord
@@ -121,22 +94,20 @@ class _SourceBatch:
     delete_missing: bool
 
 
-def chunking_id(services: Services) -> str:
+def chunking_id(chunking: ChunkingSettings) -> str:
     """Identity of the chunking configuration, recorded in the manifest."""
-    chunking = services.settings.chunking
     return f"{CHUNKING_SCHEME}:{chunking.chunk_tokens}/{chunking.overlap_tokens}"
 
 
-def make_chunker(services: Services) -> SectionChunker:
-    """The chunker for the configured embedder's window."""
-    settings = services.settings
+def make_chunker(settings: Settings, tokenizer: Callable[[str], Sequence[Any]]) -> SectionChunker:
+    """The chunker for the configured embedder's window (`tokenizer` counts its tokens)."""
     return SectionChunker(
         chunk_tokens=settings.chunking.chunk_tokens,
         overlap_tokens=settings.chunking.overlap_tokens,
         max_prefix_tokens=max(
             8, settings.embedding.max_tokens - settings.chunking.chunk_tokens - 8
         ),
-        tokenizer=services.tokenizer,
+        tokenizer=tokenizer,
     )
 
 
@@ -155,19 +126,19 @@ def ingest_paths(
         manifest = IndexManifest.load(index.manifest)
         if rebuild:
             paths = _rebuild_targets(paths, manifest)
-            _drop_index(services)
+            _drop_index(services.chroma_client, services.settings.chroma.collection, index)
             manifest = None
         elif manifest is not None:
             manifest.check_compatible(
-                services.embedding_id, manifest.dimension, chunking_id(services)
+                services.embedding_id, manifest.dimension, chunking_id(services.settings.chunking)
             )
         if manifest is None:
             manifest = IndexManifest(
                 embedding=services.embedding_id,
                 dimension=services.embed_dimension,
-                chunking=chunking_id(services),
+                chunking=chunking_id(services.settings.chunking),
             )
-        reset = _claim_collection(services, manifest)
+        reset = _claim_collection(services.chroma_client, services.settings.chroma, index, manifest)
         batches, skipped = _plan_batches(paths, manifest, services.settings.ingest.extensions)
         report = IngestReport(
             sources=[batch.record.name for batch in batches], reset=reset, skipped=skipped
@@ -178,7 +149,12 @@ def ingest_paths(
             _ingest_source(batch, services, report, on_progress)
             manifest.touch()
             manifest.save(index.manifest)
-        report.keyword_index_rebuilt = refresh_keyword_index(services)
+        report.keyword_index_rebuilt = refresh_keyword_index(
+            index,
+            services.vector_store,
+            services.chroma_client,
+            services.settings.chroma.collection,
+        )
     report.seconds = time.perf_counter() - started
     return report
 
@@ -200,7 +176,9 @@ def _ingest_lock(path: Path, timeout: float) -> Iterator[None]:
         lock.release()
 
 
-def _claim_collection(services: Services, manifest: IndexManifest) -> bool:
+def _claim_collection(
+    client: ClientAPI, chroma: ChromaSettings, index: IndexPaths, manifest: IndexManifest
+) -> bool:
     """Make this data dir the collection's writer, or refuse if another one is.
 
     The docstores that make ingestion incremental live in the writer's data dir, so a second
@@ -209,13 +187,13 @@ def _claim_collection(services: Services, manifest: IndexManifest) -> bool:
     wiped Chroma server: the docstores are dropped so that everything is embedded again, and the
     return value says so.
     """
-    collection = get_collection(services.chroma_client, services.settings.chroma.collection)
+    collection = get_collection(client, chroma.collection)
     state = IndexState.read(collection)
     if state.writer not in (None, manifest.index_id):
         where = (
-            f"the Chroma server {services.settings.chroma.host}:{services.settings.chroma.port}"
-            if services.settings.chroma.is_remote
-            else str(services.paths.chroma)
+            f"the Chroma server {chroma.host}:{chroma.port}"
+            if chroma.is_remote
+            else str(index.chroma)
         )
         raise IndexOwnedError(
             f"the collection {collection.name!r} on {where} is kept up to date from another "
@@ -224,11 +202,11 @@ def _claim_collection(services: Services, manifest: IndexManifest) -> bool:
             hint="ingest from the machine that owns it, or run `lodestar ingest --rebuild` here "
             "to take it over (drops the collection and re-embeds this data dir's sources)",
         )
-    reset = state.writer is None and collection.count() == 0 and services.paths.docstores.exists()
+    reset = state.writer is None and collection.count() == 0 and index.docstores.exists()
     if reset:
-        shutil.rmtree(services.paths.docstores)
+        shutil.rmtree(index.docstores)
     # Saved before the claim is published, so a crash in between cannot orphan the collection.
-    manifest.save(services.paths.manifest)
+    manifest.save(index.manifest)
     state.writer = manifest.index_id
     state.embedding = manifest.embedding
     state.dimension = manifest.dimension
@@ -248,13 +226,11 @@ def _rebuild_targets(paths: Sequence[Path], manifest: IndexManifest | None) -> l
     return targets
 
 
-def _drop_index(services: Services) -> None:
-    client = services.chroma_client
-    name = services.settings.chroma.collection
+def _drop_index(client: ClientAPI, name: str, index: IndexPaths) -> None:
     if name in {c.name if hasattr(c, "name") else str(c) for c in client.list_collections()}:
         client.delete_collection(name)
-    shutil.rmtree(services.paths.docstores, ignore_errors=True)
-    services.paths.manifest.unlink(missing_ok=True)
+    shutil.rmtree(index.docstores, ignore_errors=True)
+    index.manifest.unlink(missing_ok=True)
 
 
 def _plan_batches(
@@ -316,33 +292,8 @@ def _ingest_source(
         else SimpleDocumentStore()
     )
     previous = {doc_id: doc_hash for doc_hash, doc_id in docstore.get_all_document_hashes().items()}
-    documents: list[Document] = []
     max_bytes = int(settings.ingest.max_file_mb * 1_000_000)
-    for file in batch.files:
-        relpath = file.relative_to(batch.root).as_posix()
-        doc_id = f"{batch.record.name}/{relpath}"
-        report.files_seen += 1
-        try:
-            doc = load_source_document(file, batch.root, batch.record.name, max_bytes)
-        except DocumentError as exc:
-            report.failed.append(FileFailure(str(file), exc.one_line()))
-            # Keep what the index already has for this file: a bad edit must not delete it.
-            kept = docstore.get_document(doc_id, raise_error=False) if doc_id in previous else None
-            if isinstance(kept, Document):
-                documents.append(kept)
-        else:
-            documents.append(doc)
-            if doc_id not in previous:
-                report.added += 1
-            elif previous[doc_id] != doc.hash:
-                report.updated += 1
-            else:
-                report.unchanged += 1
-            if "encoding" in doc.metadata and previous.get(doc_id) != doc.hash:
-                note = f"read as {doc.metadata['encoding']} (not UTF-8)"
-                report.decoded.append(FileNote(str(file), note))
-        if on_progress:
-            on_progress("files", 1, None)
+    documents = _load_batch(batch, docstore, previous, max_bytes, report, on_progress)
     stale = set(previous) - {doc.doc_id for doc in documents} if batch.delete_missing else set()
     report.removed += len(stale)
     pending = [doc for doc in documents if previous.get(doc.doc_id) != doc.hash]
@@ -352,8 +303,8 @@ def _ingest_source(
         batch_size=settings.embedding.batch_size,
         on_progress=on_progress,
     )
-    vector_store = _fresh_vector_store(services)
-    chunker = make_chunker(services)
+    vector_store = _fresh_vector_store(services.chroma_client, settings.chroma.collection)
+    chunker = make_chunker(settings, services.tokenizer)
 
     def run(docs: list[Document], strategy: DocstoreStrategy) -> None:
         pipeline = IngestionPipeline(
@@ -380,8 +331,46 @@ def _ingest_source(
         run(documents, DocstoreStrategy.UPSERTS_AND_DELETE)
 
 
-def _fresh_vector_store(services: Services) -> Any:
+def _load_batch(
+    batch: _SourceBatch,
+    docstore: SimpleDocumentStore,
+    previous: dict[str, str],
+    max_bytes: int,
+    report: IngestReport,
+    on_progress: ProgressCallback | None,
+) -> list[Document]:
+    """Load the batch's files, counting what changed since `previous` (doc id -> hash)."""
+    documents: list[Document] = []
+    for file in batch.files:
+        relpath = file.relative_to(batch.root).as_posix()
+        doc_id = f"{batch.record.name}/{relpath}"
+        report.files_seen += 1
+        try:
+            doc = load_source_document(file, batch.root, batch.record.name, max_bytes)
+        except DocumentError as exc:
+            report.failed.append(FileFailure(str(file), exc.one_line()))
+            # Keep what the index already has for this file: a bad edit must not delete it.
+            kept = docstore.get_document(doc_id, raise_error=False) if doc_id in previous else None
+            if isinstance(kept, Document):
+                documents.append(kept)
+        else:
+            documents.append(doc)
+            if doc_id not in previous:
+                report.added += 1
+            elif previous[doc_id] != doc.hash:
+                report.updated += 1
+            else:
+                report.unchanged += 1
+            if "encoding" in doc.metadata and previous.get(doc_id) != doc.hash:
+                note = f"read as {doc.metadata['encoding']} (not UTF-8)"
+                report.decoded.append(FileNote(str(file), note))
+        if on_progress:
+            on_progress("files", 1, None)
+    return documents
+
+
+def _fresh_vector_store(client: ClientAPI, name: str) -> Any:
     from llama_index.vector_stores.chroma import ChromaVectorStore
 
-    collection = get_collection(services.chroma_client, services.settings.chroma.collection)
+    collection = get_collection(client, name)
     return ChromaVectorStore(chroma_collection=collection)

@@ -6,7 +6,7 @@ from typing import TYPE_CHECKING, Any
 
 from llama_index.core.storage.docstore import SimpleDocumentStore
 
-from lodestar.components.store.chroma import IndexManifest, IndexState
+from lodestar.components.store.manifest import IndexManifest, IndexState
 
 if TYPE_CHECKING:
     from lodestar.components.services import Services

@@ -20,10 +20,10 @@ from ingest.loaders import SUPPORTED_SUFFIXES, load_document
 from lodestar.core.errors import DocumentError
 
 if TYPE_CHECKING:
-    from ingest.pipeline import ProgressCallback
+    from ingest.embedding import ProgressCallback
     from lodestar.components.services import Services
 
-UPLOAD_SUFFIXES = SUPPORTED_SUFFIXES  # app.py's file_uploader lists the same
+UPLOAD_SUFFIXES = SUPPORTED_SUFFIXES  # lodestar/app/sidebar.py's file_uploader lists the same
 _UNSAFE = re.compile(r"[^A-Za-z0-9._ -]+")
 
 

@@ -1,5 +1,5 @@
 """`python -m lodestar` runs the CLI."""
 
-from lodestar.cli.commands import main
+from lodestar.cli.main import main
 
 main()

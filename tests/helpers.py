@@ -2,6 +2,14 @@
 
 from __future__ import annotations
 
+import os
+import signal
+import socket
+import subprocess
+import time
+import urllib.request
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -14,6 +22,48 @@ def write(path: Path, text: str | bytes) -> Path:
     else:
         path.write_text(text, encoding="utf-8")
     return path
+
+
+def free_port() -> int:
+    """A loopback port nothing listens on."""
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+def _answers_ok(url: str) -> bool:
+    try:
+        with urllib.request.urlopen(url, timeout=2) as reply:
+            return bool(reply.read() == b"ok")
+    except OSError:
+        return False
+
+
+@contextmanager
+def running_server(
+    command: list[str], health_url: str, log: Path, timeout_s: float = 90, **popen: Any
+) -> Iterator[subprocess.Popen[bytes]]:
+    """`command` started in a session of its own (output to `log`) until `health_url` answers
+    "ok"; stopped, with everything it started, on the way out."""
+    with log.open("wb") as sink:
+        server = subprocess.Popen(
+            command, stdout=sink, stderr=subprocess.STDOUT, start_new_session=True, **popen
+        )
+    try:
+        deadline = time.monotonic() + timeout_s
+        while not _answers_ok(health_url):
+            if server.poll() is not None or time.monotonic() > deadline:
+                output = log.read_text(encoding="utf-8", errors="replace")
+                raise AssertionError(f"{' '.join(command)} did not start:\n{output}")
+            time.sleep(0.5)
+        yield server
+    finally:
+        os.killpg(server.pid, signal.SIGTERM)
+        try:
+            server.wait(timeout=20)
+        except subprocess.TimeoutExpired:
+            os.killpg(server.pid, signal.SIGKILL)
+            server.wait()
 
 
 def make_pdf(pages: list[str]) -> bytes:

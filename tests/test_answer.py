@@ -11,17 +11,14 @@ import pytest
 from conftest import KNOWLEDGE
 from helpers import QueuedLLM
 
-from lodestar.answering.engine import (
-    NOT_COVERED_TEXT,
-    AnswerEngine,
-    check_citations,
-    format_passage,
-    pack_passages,
-)
+from lodestar.answering.citations import check_citations
+from lodestar.answering.context import format_passage, pack_passages
+from lodestar.answering.engine import AnswerEngine
 from lodestar.components.services import Services
 from lodestar.core.errors import ConfigurationError
-from lodestar.core.prompts import PROMPTS_DIR, prompt_variables, render_prompt
-from lodestar.retrieval.hybrid import Passage
+from lodestar.core.prompts import prompt_names, prompt_variables, render_prompt
+from lodestar.core.refusal import NOT_COVERED_REPLY, NOT_COVERED_TEXT
+from lodestar.retrieval.passages import Passage
 
 
 def passage(text: str, n: int = 0) -> Passage:
@@ -185,6 +182,7 @@ def test_answer_json_contract(engine_with: Any) -> None:
 PROMPT_VALUES: dict[str, str] = {
     "context": "[1] Title › Heading\nPassage text.",
     "question": "What matters?",
+    "not_covered": NOT_COVERED_REPLY,
     "history": "User: hi\nAssistant: hello",
     "count": "3",
     "level": "senior",
@@ -203,7 +201,7 @@ PROMPT_VALUES: dict[str, str] = {
 }
 
 
-@pytest.mark.parametrize("name", sorted(p.stem for p in PROMPTS_DIR.glob("*.md")))
+@pytest.mark.parametrize("name", prompt_names())
 def test_every_prompt_renders(name: str) -> None:
     variables = {v: PROMPT_VALUES[v] for v in prompt_variables(name)}
     text = render_prompt(name, **variables)

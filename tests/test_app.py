@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import ast
 import shutil
 from collections.abc import Callable, Iterator
 from pathlib import Path
@@ -14,13 +15,14 @@ from conftest import KNOWLEDGE, REPO
 from helpers import QueuedLLM, kit_question
 from streamlit.testing.v1 import AppTest
 
-from lodestar.app import ui
+from lodestar.app import state
 from lodestar.components.services import Services
 from lodestar.components.store.feedback import FeedbackStore
 from lodestar.core.errors import LLMUnavailableError
 from lodestar.core.settings import get_settings
 
 QUESTION = "What should a new ML tech lead prioritise?"
+APP = REPO / "lodestar" / "app" / "streamlit_app.py"  # the entry `lodestar ui` runs
 
 
 @pytest.fixture
@@ -35,15 +37,15 @@ def app_data(tmp_path: Path, knowledge_index: Path) -> Path:
 def start_app(
     monkeypatch: pytest.MonkeyPatch, app_data: Path, embed_model: Any
 ) -> Iterator[Callable[..., tuple[AppTest, Any]]]:
-    """Run app.py with services over `app_data` (or another dir) and a given fake LLM."""
+    """Run the app as `lodestar ui` does, over `app_data` (or another dir) and a given fake LLM."""
 
     def start(*replies: str, llm: Any = None, data_dir: Path | None = None) -> tuple[AppTest, Any]:
         llm = llm if llm is not None else QueuedLLM.make(*replies)
         settings = get_settings().model_copy(update={"data_dir": data_dir or app_data})
         services = Services(settings, embed_model=embed_model, llm=llm)
-        monkeypatch.setattr(ui, "build_services", lambda settings=None: services)
+        monkeypatch.setattr(state, "build_services", lambda settings=None: services)
         st.cache_resource.clear()
-        at = AppTest.from_file(str(REPO / "app.py"), default_timeout=120)
+        at = AppTest.from_file(str(APP), default_timeout=120)
         at.run()
         assert not at.exception, at.exception
         return at, llm
@@ -214,7 +216,7 @@ def test_upload_adds_a_good_file_and_rejects_a_corrupt_pdf_keeping_the_index(
     start_app: Callable[..., Any], app_data: Path
 ) -> None:
     at, _ = start_app()
-    services = ui.build_services()
+    services = state.build_services()
     chunks_before = services.vector_store.client.count()
     good = b"# Remote onboarding\n\nPair every new hire with a buddy for their first 30 days.\n"
     corrupt = b"%PDF-1.4\n1 0 obj <<>> garbage without xref"
@@ -384,3 +386,30 @@ def test_levels_view_builds_the_guide_then_a_cell_opens_its_passage_and_a_kit(
     assert not at.exception, at.exception
     assert len(llm.calls) == calls
     assert at.dataframe[0].value.shape == (16, 4)
+
+
+def test_the_checkout_entry_runs_the_same_app_as_the_packaged_one() -> None:
+    def code(path: Path) -> str:
+        body = ast.parse(path.read_text(encoding="utf-8")).body
+        docstring = (
+            body and isinstance(body[0], ast.Expr) and isinstance(body[0].value, ast.Constant)
+        )
+        return "\n".join(ast.unparse(node) for node in (body[1:] if docstring else body))
+
+    assert code(REPO / "app.py") == code(APP)
+    assert code(APP).endswith("run()")
+
+
+def test_lodestar_ui_gives_the_checkout_streamlit_config() -> None:
+    import tomllib
+
+    from lodestar.cli.ui import STREAMLIT_OPTIONS
+
+    config = tomllib.loads((REPO / ".streamlit" / "config.toml").read_text(encoding="utf-8"))
+    flat = {
+        f"{section}.{key}": str(value).lower() if isinstance(value, bool) else str(value)
+        for section, values in config.items()
+        for key, value in values.items()
+    }
+    flat.pop("server.maxUploadSize")  # `lodestar ui` sets it from the ingest settings
+    assert flat == STREAMLIT_OPTIONS

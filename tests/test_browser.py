@@ -9,18 +9,15 @@ from __future__ import annotations
 import os
 import re
 import shutil
-import signal
-import socket
-import subprocess
 import sys
 import time
-import urllib.request
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
 from conftest import REPO
+from helpers import free_port, running_server
 
 pytestmark = [pytest.mark.model, pytest.mark.slow]
 
@@ -41,12 +38,6 @@ CHROMIUM_ARGS = [
 QUESTION = "What should a new ML tech lead prioritise?"
 
 
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
-
-
 @pytest.fixture
 def app_url(tmp_path: Path, knowledge_index: Path) -> Iterator[str]:
     """`lodestar ui` on a free loopback port over a copy of the knowledge index."""
@@ -58,37 +49,10 @@ def app_url(tmp_path: Path, knowledge_index: Path) -> Iterator[str]:
     shutil.copytree(knowledge_index, data)
     port = free_port()
     env = dict(os.environ, LODESTAR_DATA_DIR=str(data), LODESTAR_LLM__MODELS_DIR=str(MODELS_DIR))
-    log = (tmp_path / "ui.log").open("wb")
-    server = subprocess.Popen(
-        [sys.executable, "-m", "lodestar", "ui", "--port", str(port)],
-        env=env,
-        stdout=log,
-        stderr=subprocess.STDOUT,
-        start_new_session=True,
-    )
     url = f"http://127.0.0.1:{port}"
-    try:
-        deadline = time.monotonic() + 90
-        while True:
-            try:
-                with urllib.request.urlopen(f"{url}/_stcore/health", timeout=2) as reply:
-                    if reply.read() == b"ok":
-                        break
-            except OSError:
-                pass
-            if server.poll() is not None or time.monotonic() > deadline:
-                raise AssertionError(
-                    "the app did not start:\n" + (tmp_path / "ui.log").read_text(errors="replace")
-                )
-            time.sleep(0.5)
+    command = [sys.executable, "-m", "lodestar", "ui", "--port", str(port)]
+    with running_server(command, f"{url}/_stcore/health", tmp_path / "ui.log", env=env):
         yield url
-    finally:
-        os.killpg(server.pid, signal.SIGTERM)
-        try:
-            server.wait(timeout=20)
-        except subprocess.TimeoutExpired:
-            os.killpg(server.pid, signal.SIGKILL)
-        log.close()
 
 
 SECOND = "How many engineers does an ML Engineering Manager lead?"

@@ -10,7 +10,8 @@ import pytest
 from helpers import QueuedLLM
 from typer.testing import CliRunner
 
-from lodestar.cli import commands as cli
+from lodestar.cli import common
+from lodestar.cli.main import app
 from lodestar.components.services import Services
 
 FIRST = "What should a new ML tech lead prioritise?"
@@ -24,8 +25,10 @@ def chat(
     *replies: str,
 ) -> tuple[Any, Any]:
     llm = QueuedLLM.make(*replies)
-    monkeypatch.setattr(cli, "_services", lambda settings: make_services(knowledge_index, llm=llm))
-    result = CliRunner().invoke(cli.app, ["chat"], input=typed)
+    monkeypatch.setattr(
+        common, "build_services", lambda settings: make_services(knowledge_index, llm=llm)
+    )
+    result = CliRunner().invoke(app, ["chat"], input=typed)
     assert result.exit_code == 0, result.output
     return result, llm
 

@@ -16,7 +16,7 @@ from helpers import write
 from typer.testing import CliRunner
 
 from ingest.pipeline import IngestReport, ingest_paths
-from lodestar.cli.commands import app
+from lodestar.cli.main import app
 from lodestar.components.services import Services
 from lodestar.components.store.chroma_server import ChromaServer, run_chroma_server
 from lodestar.components.store.keyword_index import load_keyword_retriever
@@ -132,7 +132,7 @@ def test_a_query_only_machine_follows_the_writer_and_cannot_write(
         corpus / "hiring.md", GUIDE.format(title="Hiring", body="Run a quokkafish audit per loop.")
     )
     ingest_paths([corpus], writer)
-    keyword = load_keyword_retriever(reader, 3)
+    keyword = load_keyword_retriever(reader.keyword_cache, reader.index_state(), 3)
     assert keyword is not None
     assert "quokkafish" in keyword.retrieve("quokkafish audit")[0].node.get_content()
     assert "quokkafish" in retrieve("What audit runs per loop?", reader).passages[0].text

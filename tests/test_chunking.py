@@ -9,9 +9,11 @@ from conftest import KNOWLEDGE
 from llama_index.core import Document
 from llama_index.core.schema import MetadataMode
 
-from ingest.chunking import HEADING_SEPARATOR, SectionChunker, role_key, split_sections
+from ingest.chunking import SectionChunker, split_sections
 from lodestar.components.services import Services
+from lodestar.components.store.catalogue import role_key
 from lodestar.core.settings import Settings
+from lodestar.core.text import LOCATION_SEPARATOR
 
 
 @pytest.fixture(scope="module")
@@ -58,7 +60,7 @@ def test_passages_fit_the_embedder_window(chunker: SectionChunker, tokenizer: An
     for passage in passages:
         assert len(tokenizer(passage.get_content())) <= 60
         embedded = passage.get_content(metadata_mode=MetadataMode.EMBED)
-        assert embedded.startswith(f"Lead Guide{HEADING_SEPARATOR}Mentoring\n\n")
+        assert embedded.startswith(f"Lead Guide{LOCATION_SEPARATOR}Mentoring\n\n")
         assert len(tokenizer(embedded)) <= 60 + 40 + 2
 
 

@@ -6,11 +6,10 @@ import json
 from pathlib import Path
 
 import pytest
-from conftest import SEEDS
 from helpers import write
 from typer.testing import CliRunner
 
-from lodestar.cli.commands import app
+from lodestar.cli.main import app
 
 pytestmark = pytest.mark.model
 runner = CliRunner()
@@ -21,9 +20,9 @@ def lodestar(*args: str) -> tuple[int, str, str]:
     return result.exit_code, result.stdout, result.stderr
 
 
-def test_seeds_acceptance_ingest_retrieve_reingest(tmp_path: Path) -> None:
+def test_seeds_acceptance_ingest_retrieve_reingest(tmp_path: Path, seeds: Path) -> None:
     data = str(tmp_path / "x")
-    code, out, _ = lodestar("ingest", str(SEEDS), "--data-dir", data)
+    code, out, _ = lodestar("ingest", str(seeds), "--data-dir", data)
     assert code == 0, out
     assert "5 files seen, 5 added" in out
 
@@ -38,7 +37,7 @@ def test_seeds_acceptance_ingest_retrieve_reingest(tmp_path: Path) -> None:
         assert isinstance(passage["score"], float)
     assert any("$172,150" in p["text"] and "$212,400" in p["text"] for p in payload["passages"])
 
-    code, out, _ = lodestar("ingest", str(SEEDS), "--data-dir", data)
+    code, out, _ = lodestar("ingest", str(seeds), "--data-dir", data)
     assert code == 0
     assert "0 chunks embedded" in out
 

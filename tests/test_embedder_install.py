@@ -5,6 +5,7 @@ from __future__ import annotations
 import hashlib
 import importlib.util
 import io
+import os
 import sys
 import zipfile
 from pathlib import Path
@@ -12,7 +13,7 @@ from types import ModuleType
 
 import pytest
 
-from lodestar.components.services import bundled_embedding_path, local_embedding_path
+from lodestar.components.embedding.factory import bundled_embedding_path, local_embedding_path
 from lodestar.core.errors import ConfigurationError, ModelNotAvailableError
 from lodestar.core.settings import DEFAULT_EMBED_PACKAGE_MODEL, MPNET_EMBED_MODEL
 
@@ -125,3 +126,14 @@ def test_the_resolver_finds_the_installed_folder_and_explains_a_missing_one(
     assert local_embedding_path(DEFAULT_EMBED_PACKAGE_MODEL) == bundled_embedding_path()
     with pytest.raises(ConfigurationError, match=MPNET_EMBED_MODEL):
         local_embedding_path("all-mpnet-base-v3")
+
+
+def test_building_services_leaves_the_environment_alone(monkeypatch: pytest.MonkeyPatch) -> None:
+    from lodestar.components.services import Services
+    from lodestar.core.settings import Settings
+
+    monkeypatch.delenv("HF_HUB_OFFLINE", raising=False)
+    before = dict(os.environ)
+    services = Services(Settings())
+    assert services.embedding_id == f"local:{DEFAULT_EMBED_PACKAGE_MODEL}"
+    assert dict(os.environ) == before, "the entry points set the offline environment, not Services"

@@ -3,24 +3,27 @@
 from __future__ import annotations
 
 import re
+import shutil
 import tomllib
 from collections import Counter
+from pathlib import Path
 
 import pytest
 from conftest import KNOWLEDGE
 
 from lodestar.core.errors import ConfigurationError
+from lodestar.core.settings import get_settings
 from lodestar.evaluation.dataset import (
-    EVAL_DIR,
     GoldenCase,
     contains_fact,
+    eval_dir,
     load_answerability,
     load_calibration,
     load_controls,
     load_golden,
     read_jsonl,
 )
-from lodestar.grounding.verifier import split_statements
+from lodestar.grounding.statements import split_statements
 
 
 def _body(name: str) -> str:
@@ -120,8 +123,8 @@ def test_controls_plant_unsupported_lines_in_their_answers() -> None:
 
 def test_suites_and_thresholds_name_real_cases_and_metrics() -> None:
     ids = {c.id for c in load_golden()}
-    suites = tomllib.loads((EVAL_DIR / "suites.toml").read_text(encoding="utf-8"))
-    thresholds = tomllib.loads((EVAL_DIR / "thresholds.toml").read_text(encoding="utf-8"))
+    suites = tomllib.loads((eval_dir() / "suites.toml").read_text(encoding="utf-8"))
+    thresholds = tomllib.loads((eval_dir() / "thresholds.toml").read_text(encoding="utf-8"))
     assert set(suites["ci"]["judged"]) <= ids
     assert len(suites["ci"]["judged"]) >= 8
     assert {"ci", "full"} <= thresholds.keys()
@@ -133,3 +136,38 @@ def test_a_bad_line_is_reported_with_its_place(tmp_path) -> None:  # type: ignor
     path.write_text('{"id": "x", "category": "factual"}\n', encoding="utf-8")
     with pytest.raises(ConfigurationError, match=r"golden.jsonl:1: not a valid GoldenCase"):
         read_jsonl(path, GoldenCase)
+
+
+def test_the_eval_folder_is_the_checkouts_or_the_configured_one(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    checkout = eval_dir()
+    assert (checkout / "golden.jsonl").is_file()
+    copy = tmp_path / "my-eval"
+    shutil.copytree(checkout, copy)
+    monkeypatch.setenv("LODESTAR_EVAL__DIR", str(copy))
+    get_settings.cache_clear()
+    assert eval_dir() == copy
+    assert [c.id for c in load_golden()] == [
+        c.id for c in read_jsonl(copy / "golden.jsonl", GoldenCase)
+    ]
+
+
+def test_eval_says_where_it_looked_when_there_is_no_eval_folder(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from typer.testing import CliRunner
+
+    from lodestar.cli.main import app
+
+    missing = tmp_path / "no-eval"
+    monkeypatch.setenv("LODESTAR_EVAL__DIR", str(missing))
+    get_settings.cache_clear()
+    with pytest.raises(ConfigurationError, match="no eval folder at") as raised:
+        load_golden()
+    assert "LODESTAR_EVAL__DIR" in (raised.value.hint or "")
+    result = CliRunner().invoke(app, ["eval", "--data-dir", str(tmp_path / "data")])
+    assert result.exit_code != 0
+    output = " ".join((result.stdout + result.stderr).split())
+    assert f"no eval folder at {missing}" in output
+    assert "LODESTAR_EVAL__DIR" in output

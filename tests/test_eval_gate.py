@@ -18,8 +18,9 @@ from lodestar.core.settings import LLMSettings, Settings
 from lodestar.evaluation.dataset import load_golden
 from lodestar.evaluation.gate import load_thresholds
 from lodestar.evaluation.judge import LocalJudgeLLM
-from lodestar.evaluation.suite import SuiteRunner, load_suite
-from lodestar.retrieval.hybrid import Passage
+from lodestar.evaluation.runner import SuiteRunner
+from lodestar.evaluation.suites import load_suite
+from lodestar.retrieval.passages import Passage
 
 pytestmark = [pytest.mark.model, pytest.mark.slow]
 # Factual cases with exact figures, two of them in the CI suite's judged subset.

@@ -11,7 +11,8 @@ import pytest
 from helpers import QueuedLLM, kit_question
 
 from lodestar.components.services import Services
-from lodestar.evaluation.kits import kit_cases, schema_errors, score_kit
+from lodestar.evaluation.kits import kit_cases
+from lodestar.evaluation.metrics.kits import schema_errors, score_kit
 from lodestar.grounding.verifier import GroundingVerifier
 from lodestar.interview import InterviewKit, build_interview_kit, known_roles_and_levels
 
@@ -98,7 +99,7 @@ def test_the_kit_cases_name_known_roles_and_levels(
 
 
 def _scores(**overrides: Any) -> Any:
-    from lodestar.evaluation.kits import KitScores
+    from lodestar.evaluation.metrics.kits import KitScores
 
     values: dict[str, Any] = {
         "role": "R",
@@ -120,7 +121,7 @@ def _scores(**overrides: Any) -> Any:
 
 def test_kit_metrics_are_aggregated_and_gated() -> None:
     from lodestar.evaluation.gate import Thresholds
-    from lodestar.evaluation.suite import SuiteRun
+    from lodestar.evaluation.results import SuiteRun
 
     thresholds = Thresholds(
         minimum={"kit_schema_valid": 1.0, "kit_distinct": 1.0, "kit_signals_supported": 0.7},
@@ -161,7 +162,8 @@ def test_the_suite_runner_builds_the_kits_and_checks_their_signals_with_the_judg
     from test_eval_logic import VerbatimJudge
 
     from lodestar.evaluation.kits import KitCase
-    from lodestar.evaluation.suite import Suite, SuiteRunner
+    from lodestar.evaluation.runner import SuiteRunner
+    from lodestar.evaluation.suites import Suite
 
     llm = QueuedLLM.make(
         kit_question("How do you hire and mentor ML engineers on your team?"),

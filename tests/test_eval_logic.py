@@ -13,15 +13,20 @@ from helpers import QueuedLLM
 from ragas.embeddings.base import BaseRagasEmbedding
 from ragas.llms.base import InstructorBaseRagasLLM
 
-from lodestar.answering.engine import Answer, Citation, Timings
+from lodestar.answering.citations import Citation
+from lodestar.answering.result import Answer, Timings
 from lodestar.evaluation.calibration import CalibrationReport
 from lodestar.evaluation.dataset import CalibrationItem, ControlAnswer, GoldenCase, contains_fact
-from lodestar.evaluation.faithfulness import StatementFaithfulness
 from lodestar.evaluation.gate import Thresholds
-from lodestar.evaluation.metrics import check_answer_citations, key_fact_recall, score_contexts
+from lodestar.evaluation.metrics.answers import check_answer_citations, key_fact_recall
+from lodestar.evaluation.metrics.contexts import score_contexts
+from lodestar.evaluation.metrics.faithfulness import StatementFaithfulness
 from lodestar.evaluation.report import build_report, render_markdown, write_report
-from lodestar.evaluation.suite import CaseResult, ControlResult, Suite, SuiteRun, SuiteRunner
-from lodestar.grounding.verifier import missing_terms, split_statements
+from lodestar.evaluation.results import CaseResult, ControlResult, SuiteRun
+from lodestar.evaluation.runner import SuiteRunner
+from lodestar.evaluation.suites import Suite
+from lodestar.grounding.guard import missing_terms
+from lodestar.grounding.statements import split_statements
 
 
 class WordEmbedding(BaseRagasEmbedding):

@@ -10,7 +10,7 @@ import pytest
 from typer.testing import CliRunner
 
 from ingest.uploads import safe_filename
-from lodestar.cli.commands import app
+from lodestar.cli.main import app
 from lodestar.components.store.feedback import FeedbackStore
 
 

@@ -9,19 +9,14 @@ from typing import Any
 import pytest
 from helpers import QueuedLLM
 
-from lodestar.answering.engine import NOT_COVERED_TEXT, AnswerEngine
+from lodestar.answering.engine import AnswerEngine
 from lodestar.components.services import Services
 from lodestar.core.errors import GenerationError
-from lodestar.grounding.verifier import (
-    UNVERIFIED_MARK,
-    Grounding,
-    GroundingVerifier,
-    Statement,
-    Verdict,
-    displayed_answer,
-    split_statements,
-    yes_no_judge,
-)
+from lodestar.core.refusal import NOT_COVERED_TEXT
+from lodestar.grounding.display import UNVERIFIED_MARK, displayed_answer
+from lodestar.grounding.judge import yes_no_judge
+from lodestar.grounding.statements import Statement, split_statements
+from lodestar.grounding.verifier import Grounding, GroundingVerifier, Verdict
 
 PASSAGES = [
     "An ML Engineering Manager typically leads a team of 5-20 engineers.",

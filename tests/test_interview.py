@@ -18,11 +18,12 @@ from helpers import kit_question as question
 from pydantic import Field
 from typer.testing import CliRunner
 
-from lodestar.cli import commands as cli
+from lodestar.cli import common
+from lodestar.cli.main import app
 from lodestar.components.services import Services
 from lodestar.core.errors import LLMUnavailableError, UnknownRoleError
 from lodestar.core.settings import InterviewSettings
-from lodestar.evaluation.kits import schema_errors
+from lodestar.evaluation.metrics.kits import schema_errors
 from lodestar.interview import (
     KitQuestion,
     KitWriter,
@@ -32,8 +33,9 @@ from lodestar.interview import (
     ungrounded_terms,
 )
 from lodestar.interview.kit import comparable_question
-from lodestar.interview.plan import focus_on_level, level_lines, names_another_role
+from lodestar.interview.plan import names_another_role
 from lodestar.interview.signals import passage_clauses, quoted_from
+from lodestar.retrieval.sections import focus_on_level, level_lines
 
 MANAGER = "knowledge/ml-engineering-manager.md"
 
@@ -341,9 +343,9 @@ def cli_with(monkeypatch: pytest.MonkeyPatch, services_with: Any) -> Callable[..
     def run(llm: Any, *args: str) -> Any:
         services, _ = services_with(reserve=0)
         services._llm_override = llm
-        monkeypatch.setattr(cli, "_services", lambda settings: services)
+        monkeypatch.setattr(common, "build_services", lambda settings: services)
         return CliRunner().invoke(
-            cli.app,
+            app,
             ["interview", "--role", "ML Engineering Manager", "--level", "senior", *args],
         )
 
@@ -568,15 +570,15 @@ def test_every_reply_schema_becomes_a_llama_cpp_grammar(services_with: Any) -> N
 
     from lodestar.core.errors import LodestarError
     from lodestar.drafting.structured import response_format
-    from lodestar.interview.writer import AskedQuestionDraft, QuestionDraft, SignalsDraft
+    from lodestar.interview.drafts import AskedQuestionDraft, QuestionDraft, SignalsDraft
     from lodestar.levels.build import CellDraft
 
     services, _ = services_with()
     for model in (QuestionDraft, AskedQuestionDraft, SignalsDraft, CellDraft):
-        assert response_format(services, model, name="x")["type"] == "json_object"
+        assert response_format(services.settings.llm, model, name="x")["type"] == "json_object"
 
     class Unsupported(BaseModel):
         text: str = Field(pattern=r"^(?:a|b) c$")
 
     with pytest.raises(LodestarError, match="cannot be turned into a llama.cpp grammar"):
-        response_format(services, Unsupported, name="x")
+        response_format(services.settings.llm, Unsupported, name="x")

@@ -19,8 +19,9 @@ from helpers import QueuedLLM
 from helpers import kit_question as question
 from typer.testing import CliRunner
 
-from lodestar.answering.engine import Citation
-from lodestar.cli import commands as cli
+from lodestar.answering.citations import Citation
+from lodestar.cli import common
+from lodestar.cli.main import app
 from lodestar.components.services import Services
 from lodestar.core.errors import UnknownRoleError
 from lodestar.interview import build_interview_kit, plan_kit
@@ -323,8 +324,8 @@ def levels_cli(
 ) -> Callable[..., Any]:
     def run(data_dir: Path, llm: Any, *args: str) -> Any:
         services = make_services(data_dir=data_dir, llm=llm)
-        monkeypatch.setattr(cli, "_services", lambda settings: services)
-        return CliRunner().invoke(cli.app, ["levels", *args])
+        monkeypatch.setattr(common, "build_services", lambda settings: services)
+        return CliRunner().invoke(app, ["levels", *args])
 
     return run
 
@@ -415,9 +416,9 @@ def test_cli_interview_takes_an_area(
     monkeypatch: pytest.MonkeyPatch, knowledge_copy: Path, make_services: Callable[..., Services]
 ) -> None:
     services = make_services(data_dir=knowledge_copy, llm=QueuedLLM.make())
-    monkeypatch.setattr(cli, "_services", lambda settings: services)
+    monkeypatch.setattr(common, "build_services", lambda settings: services)
     result = CliRunner().invoke(
-        cli.app,
+        app,
         ["interview", "--role", "ML Engineer", "--level", "lead", "--area", "Cooking"],
     )
     assert result.exit_code == 2

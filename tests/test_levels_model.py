@@ -12,8 +12,9 @@ import pytest
 from conftest import REPO
 from typer.testing import CliRunner
 
-from lodestar.answering.engine import Citation
-from lodestar.cli import commands as cli
+from lodestar.answering.citations import Citation
+from lodestar.cli import common
+from lodestar.cli.main import app
 from lodestar.components.llm.factory import build_llm
 from lodestar.components.services import Services
 from lodestar.core.settings import LLMSettings, Settings
@@ -40,8 +41,8 @@ def test_levels_json_on_the_starter_knowledge_base(
     shutil.copytree(knowledge_index, data_dir, ignore=shutil.ignore_patterns("levels"))
     llm = build_llm(Settings(llm=LLMSettings(models_dir=MODELS_DIR)))
     services = Services(Settings(data_dir=data_dir), embed_model=embed_model, llm=llm)
-    monkeypatch.setattr(cli, "_services", lambda settings: services)
-    result = CliRunner().invoke(cli.app, ["levels", "--format", "json"])
+    monkeypatch.setattr(common, "build_services", lambda settings: services)
+    result = CliRunner().invoke(app, ["levels", "--format", "json"])
     assert result.exit_code == 0, result.stderr
     data = json.loads(result.stdout)
     assert data["levels"] == LEVELS
@@ -66,7 +67,7 @@ def test_levels_json_on_the_starter_knowledge_base(
     print(f"{data['not_described']} of {data['cells']} cells not described")  # noqa: T201
 
     # built once: shown again from the cache, without the model
-    again = CliRunner().invoke(cli.app, ["levels", "--format", "json"])
+    again = CliRunner().invoke(app, ["levels", "--format", "json"])
     assert again.exit_code == 0, again.stderr
     assert "0 written now, 48 from the cache" in again.stderr
     cached = json.loads(again.stdout)["rows"]

@@ -21,12 +21,12 @@ from typer.testing import CliRunner
 
 from ingest.pipeline import ingest_paths
 from lodestar.answering.engine import AnswerEngine
-from lodestar.cli.commands import app
+from lodestar.cli.main import app
 from lodestar.components.llm.factory import build_llm
 from lodestar.components.llm.server import SERVED_MODEL_ALIAS
 from lodestar.components.services import Services
 from lodestar.core.settings import LLMSettings, Settings
-from lodestar.grounding.verifier import split_statements
+from lodestar.grounding.statements import split_statements
 from lodestar.interview import build_interview_kit
 
 pytestmark = [pytest.mark.model, pytest.mark.slow]
@@ -115,7 +115,7 @@ def test_off_topic_question_is_refused_without_loading_the_model(kb_dir: Path) -
 def test_interview_kit_is_distinct_grounded_and_validates(
     kb_dir: Path, embed_model: Any, local_llm: Any
 ) -> None:
-    from lodestar.evaluation.kits import schema_errors, score_kit
+    from lodestar.evaluation.metrics.kits import schema_errors, score_kit
 
     services = Services(Settings(data_dir=kb_dir), embed_model=embed_model, llm=local_llm)
     kit = build_interview_kit(services, "ML Engineering Manager", "senior", count=3)
@@ -192,7 +192,7 @@ def test_checked_grammar_sampling_gives_the_grammar_first_chains_tokens(local_ll
     own grammar-first chain gives, and valid under the schema."""
     from llama_cpp import Llama
 
-    from lodestar.interview.writer import AskedQuestionDraft, QuestionDraft
+    from lodestar.interview.drafts import AskedQuestionDraft, QuestionDraft
     from lodestar.levels.build import CellDraft
 
     plain = Llama(

@@ -8,8 +8,9 @@ import numpy as np
 import pytest
 
 from ingest.loaders import load_document
+from lodestar.components.embedding.factory import bundled_embedding_path
 from lodestar.components.embedding.onnx import EmbedderLayout, OnnxEmbedding, ensure_onnx, onnx_path
-from lodestar.components.services import Services, bundled_embedding_path
+from lodestar.components.services import Services
 from lodestar.core.settings import DEFAULT_EMBED_PACKAGE_MODEL, Settings
 
 KNOWLEDGE = Path(__file__).resolve().parents[1] / "knowledge"

@@ -15,7 +15,7 @@ import pytest
 from typer.testing import CliRunner
 
 from lodestar.answering.engine import AnswerEngine
-from lodestar.cli.commands import app
+from lodestar.cli.main import app
 from lodestar.components.services import Services
 from lodestar.core.errors import GenerationError, LLMUnavailableError
 from lodestar.core.settings import LLMSettings, Settings

@@ -10,7 +10,8 @@ from helpers import write
 from ingest.pipeline import ingest_paths
 from lodestar.components.services import Services
 from lodestar.components.store.keyword_index import load_keyword_retriever
-from lodestar.retrieval.hybrid import PassageFilters, retrieve
+from lodestar.retrieval.hybrid import retrieve
+from lodestar.retrieval.passages import PassageFilters
 
 DOC = "---\ntitle: {title}\ndoc_type: {doc_type}\nroles: [{role}]\n---\n# {title}\n\n## Notes\n\n{body}\n"
 
@@ -20,7 +21,7 @@ def doc(title: str, body: str, doc_type: str = "guide", role: str = "ML Tech Lea
 
 
 def bm25_texts(services: Services, query: str) -> list[str]:
-    retriever = load_keyword_retriever(services, top_k=10)
+    retriever = load_keyword_retriever(services.keyword_cache, services.index_state(), top_k=10)
     assert retriever is not None
     return [hit.node.get_content() for hit in retriever.retrieve(query)]
 
@@ -172,14 +173,14 @@ def test_one_query_fusion_ranks_exactly_as_llama_index_fusion() -> None:
     from llama_index.core.retrievers.fusion_retriever import FUSION_MODES
     from llama_index.core.schema import NodeWithScore, QueryBundle, TextNode
 
-    from lodestar.retrieval.hybrid import _fetched_retriever_class, one_query_fusion
+    from lodestar.retrieval.fusion import fetched_retriever_class, one_query_fusion
 
     def hits(scores: dict[str, float]) -> list[NodeWithScore]:
         return [NodeWithScore(node=TextNode(id_=i, text=i), score=s) for i, s in scores.items()]
 
     vector = hits({"a": 0.9, "b": 0.7, "c": 0.65, "d": 0.2})
     keyword = hits({"c": 12.0, "e": 9.0, "a": 1.5})
-    fetched = _fetched_retriever_class()
+    fetched = fetched_retriever_class()
     for mode in ("relative_score", "reciprocal_rerank", "dist_based_score"):
         ours = one_query_fusion(
             [fetched(vector), fetched(keyword)], mode=mode, weights=[0.6, 0.4], top_k=4

@@ -11,7 +11,8 @@ from __future__ import annotations
 
 import re
 
-_SENTENCE = re.compile(r"(?<=[.!?])\s+|\n+")
+from lodestar.core.text import split_sentences
+
 _INSTRUCTION = re.compile(
     r"""
     \b(ignore|disregard|forget|override)\b[^.!?\n]{0,40}\b(instructions?|prompts?|rules|directions|context)\b
@@ -31,7 +32,7 @@ def neutralize_instructions(text: str) -> tuple[str, int]:
     """`text` without sentences that give the assistant orders, and how many were removed."""
     removed = 0
     kept: list[str] = []
-    for sentence in _SENTENCE.split(text):
+    for sentence in split_sentences(text, newlines=True):
         if _INSTRUCTION.search(sentence):
             removed += 1
             if not kept or kept[-1] != REMOVED_MARK:

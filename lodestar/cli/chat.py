@@ -8,17 +8,18 @@ is being typed, the engine warms up on a thread (models, index, system prompt).
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
 from rich.console import Console
 
+from lodestar.answering.conversation import Conversation
+from lodestar.cli.common import print_error
 from lodestar.cli.terminal import print_passages, show_answer
 from lodestar.core.errors import LodestarError
 
 if TYPE_CHECKING:
-    from lodestar.answering.engine import Answer, AnswerEngine
-    from lodestar.retrieval.hybrid import PassageFilters
+    from lodestar.answering.engine import AnswerEngine
+    from lodestar.retrieval.passages import PassageFilters
 
 HELP = (
     "Ask a question; follow-ups use the conversation so far.\n"
@@ -27,25 +28,6 @@ HELP = (
     "  /help     this help\n"
     "  Ctrl-D or /quit to leave; Ctrl-C stops an answer"
 )
-
-
-@dataclass
-class Conversation:
-    """The turns so far and the last answer; refused answers are not remembered as turns."""
-
-    turns: list[tuple[str, str]] = field(default_factory=list)
-    last: Answer | None = None
-
-    def record(self, question: str, answer: Answer) -> None:
-        """Remember an answer; only answered turns feed follow-ups (as in the app)."""
-        self.last = answer
-        if not answer.refused:
-            self.turns.append((question, answer.answer))
-
-    def clear(self) -> None:
-        """Forget everything: the next question stands alone."""
-        self.turns.clear()
-        self.last = None
 
 
 def run_chat(
@@ -80,9 +62,7 @@ def run_chat(
         except KeyboardInterrupt:
             err.print("\n[yellow]answer stopped[/yellow]")
         except LodestarError as exc:
-            err.print(f"[red]error:[/red] {exc.message}")
-            if exc.hint:
-                err.print(f"  [dim]hint:[/dim] {exc.hint}")
+            print_error(exc, console=err)
         out.print()
 
 

@@ -14,6 +14,15 @@ from typing import Annotated, Any
 
 import typer
 
+from lodestar.cli import common
+from lodestar.cli.common import (
+    err,
+    load_settings,
+    out,
+    progress_bar,
+    user_errors,
+    write_output,
+)
 from lodestar.core.settings import Settings
 
 eval_app = typer.Typer(
@@ -31,8 +40,6 @@ JudgeOpt = Annotated[
 
 
 def _with_judge(settings: Settings, judge: str | None) -> Settings:
-    from lodestar.cli.commands import err
-
     if judge is None:
         return settings
     if judge not in ("local", "openai", "openai_like"):
@@ -45,28 +52,13 @@ class _Steps:
     """A progress bar on a terminal; one plain line per step in CI logs."""
 
     def __init__(self, total: int, label: str) -> None:
-        from rich.progress import (
-            BarColumn,
-            MofNCompleteColumn,
-            Progress,
-            TextColumn,
-            TimeElapsedColumn,
-        )
-
-        from lodestar.cli.commands import err
+        from rich.progress import TextColumn
 
         self.total, self.done, self.label = total, 0, label
         self.started = time.perf_counter()
         self.plain = not err.is_terminal
-        self.progress = Progress(
-            TextColumn("{task.description}"),
-            BarColumn(),
-            MofNCompleteColumn(),
-            TimeElapsedColumn(),
-            TextColumn("{task.fields[current]}"),
-            console=err,
-            transient=True,
-            disable=self.plain,
+        self.progress = progress_bar(
+            TextColumn("{task.fields[current]}"), transient=True, disable=self.plain
         )
         self.task = self.progress.add_task(label, total=total, current="")
 
@@ -79,8 +71,6 @@ class _Steps:
 
     def step(self, name: str) -> None:
         """One step finished."""
-        from lodestar.cli.commands import err
-
         self.done += 1
         self.progress.update(self.task, advance=1, current=name)
         if self.plain:
@@ -133,13 +123,11 @@ def run_eval(
     ] = None,
 ) -> None:
     """Run a suite (default ci) and exit 1 when a threshold is missed; or calibrate the judge."""
-    from lodestar.cli.commands import _settings, _user_errors
-
     if ctx.invoked_subcommand is not None:
         return
     os.environ.setdefault("RAGAS_DO_NOT_TRACK", "true")
-    settings = _with_judge(_settings(data_dir, knowledge_dir), judge)
-    with _user_errors():
+    settings = _with_judge(load_settings(data_dir, knowledge_dir), judge)
+    with user_errors():
         if answerability:
             _calibrate_answerability(settings, limit)
         elif calibrate:
@@ -149,7 +137,6 @@ def run_eval(
 
 
 def _calibrate(settings: Settings, method: str, limit: int | None) -> None:
-    from lodestar.cli.commands import _services, err
     from lodestar.evaluation.calibration import calibrate, ragas_default_verdict
     from lodestar.evaluation.dataset import load_calibration
     from lodestar.evaluation.judge import LlamaIndexRagasEmbedding, build_judge, judge_label
@@ -158,16 +145,16 @@ def _calibrate(settings: Settings, method: str, limit: int | None) -> None:
         err.print("[red]error:[/red] --method must be statement, context or ragas")
         raise typer.Exit(2)
     items = load_calibration()[:limit]
-    services = _services(settings)
+    services = common.build_services(settings)
     if method == "context":
         label = services.llm_id
         score = _context_scorer(services, items)
     else:
         label = judge_label(settings)
-        llm = build_judge(settings, services)
+        llm = build_judge(settings, services.llm)
         if method == "statement":
             from lodestar.evaluation.calibration import statement_scorer
-            from lodestar.evaluation.faithfulness import StatementFaithfulness
+            from lodestar.evaluation.metrics.faithfulness import StatementFaithfulness
 
             metric = StatementFaithfulness(
                 llm,
@@ -188,12 +175,11 @@ def _calibrate(settings: Settings, method: str, limit: int | None) -> None:
 def _calibrate_answerability(settings: Settings, limit: int | None) -> None:
     from ingest.pipeline import ingest_paths
     from lodestar.answering.engine import AnswerEngine
-    from lodestar.cli.commands import _services
     from lodestar.evaluation.calibration import calibrate
     from lodestar.evaluation.dataset import load_answerability
 
     questions = load_answerability()[:limit]
-    services = _services(settings)
+    services = common.build_services(settings)
     ingest_paths([settings.knowledge_dir], services)
     engine = AnswerEngine(services)
     by_id = {q.id: q for q in questions}
@@ -212,8 +198,6 @@ def _calibrate_answerability(settings: Settings, limit: int | None) -> None:
 
 
 def _print_calibration(settings: Settings, report: Any, name: str) -> None:
-    from lodestar.cli.commands import err, out
-
     data = report.to_json()
     folder = settings.data_dir / "eval"
     folder.mkdir(parents=True, exist_ok=True)
@@ -236,8 +220,8 @@ def _context_scorer(services: Any, items: list[Any]) -> Any:
     """The engine's own verifier (its configured LLM), asked inside an answer's chat."""
     from lodestar.answering.engine import AnswerEngine
     from lodestar.evaluation.calibration import context_scorer
-    from lodestar.grounding.verifier import yes_no_judge
-    from lodestar.retrieval.hybrid import Passage
+    from lodestar.grounding.judge import yes_no_judge
+    from lodestar.retrieval.passages import Passage
 
     engine = AnswerEngine(services)
 
@@ -260,26 +244,26 @@ def _run_suite(
     settings: Settings, name: str, golden: Path | None, limit: int | None, save: bool
 ) -> None:
     from ingest.pipeline import ingest_paths
-    from lodestar.cli.commands import _services, err, out
     from lodestar.evaluation.dataset import load_calibration, load_controls, load_golden
     from lodestar.evaluation.gate import load_thresholds
     from lodestar.evaluation.judge import build_judge, judge_label
     from lodestar.evaluation.kits import kit_cases
     from lodestar.evaluation.report import build_report, save_baseline, write_report
-    from lodestar.evaluation.suite import SuiteRunner, load_suite
+    from lodestar.evaluation.runner import SuiteRunner
+    from lodestar.evaluation.suites import load_suite
 
     suite = load_suite(name)
     thresholds = load_thresholds(name)
     cases = load_golden(golden)[:limit]
     controls = load_controls()
-    services = _services(settings)
+    services = common.build_services(settings)
     ingested = ingest_paths([settings.knowledge_dir], services)
     if not ingested.ok:
         err.print(f"[yellow]warning:[/yellow] {len(ingested.failed)} file(s) failed to ingest")
     # the interview kits the loaded golden cases call for (eval/kit_cases.jsonl)
     ids = {case.id for case in cases}
     kits = [kit for kit in kit_cases() if ids & set(kit.cases)]
-    runner = SuiteRunner(services, lambda: build_judge(settings, services))
+    runner = SuiteRunner(services, lambda: build_judge(settings, services.llm))
     with _Steps(len(cases) + len(controls) + 1 + len(kits), f"suite {name}") as steps:
         run = runner.run(
             suite, cases, controls, on_step=steps.step, calibration=load_calibration(), kits=kits
@@ -315,13 +299,11 @@ def generate(
     generator asks for long structured outputs that the bundled 1.5B model does not produce
     reliably. The candidates are for a person to review before they go into eval/golden.jsonl.
     """
-    from lodestar.cli.commands import _services, _settings, _user_errors, err
     from lodestar.evaluation.generate import propose_cases
 
     os.environ.setdefault("RAGAS_DO_NOT_TRACK", "true")
-    settings = _settings(data_dir, knowledge_dir)
-    with _user_errors():
-        cases = propose_cases(_services(settings), size)
-    output.parent.mkdir(parents=True, exist_ok=True)
-    output.write_text("".join(json.dumps(c, ensure_ascii=False) + "\n" for c in cases), "utf-8")
+    settings = load_settings(data_dir, knowledge_dir)
+    with user_errors():
+        cases = propose_cases(common.build_services(settings), size)
+    write_output("".join(json.dumps(c, ensure_ascii=False) + "\n" for c in cases), output)
     err.print(f"wrote {len(cases)} candidate case(s) to {output}; review them before use")

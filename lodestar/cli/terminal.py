@@ -15,7 +15,8 @@ from rich.console import Console
 from rich.markup import escape
 
 if TYPE_CHECKING:
-    from lodestar.answering.engine import Answer, AnswerStream
+    from lodestar.answering.result import Answer
+    from lodestar.answering.stream import AnswerStream
 
 
 def show_answer(stream: AnswerStream, out: Console, err: Console) -> Answer:
@@ -52,7 +53,7 @@ def print_reading(passages: Sequence[Any], err: Console) -> None:
         return
     err.print(f"[dim]Reading {len(passages)} passages:[/dim]")
     for n, p in enumerate(passages, start=1):
-        err.print(f"[dim]  \\[{n}] {escape(_where(p.title, p.heading))}[/dim]", highlight=False)
+        err.print(f"[dim]  \\[{n}] {escape(p.location)}[/dim]", highlight=False)
     err.print()
 
 
@@ -64,17 +65,16 @@ def print_sources(result: Answer, out: Console) -> None:
     for c in result.citations:
         page = f", page {c.page}" if c.page else ""
         out.print(
-            f"  \\[{c.n}] {escape(_where(c.title, c.heading))} [dim]({escape(c.source)}{page})[/dim]",
+            f"  \\[{c.n}] {escape(c.location)} [dim]({escape(c.source)}{page})[/dim]",
             highlight=False,
         )
 
 
 def print_grounding(result: Answer, out: Console, err: Console) -> None:
     """After the streamed text: the verdicts, and what is shown instead when they changed it."""
-    from lodestar.app.ui import grounding_line
+    from lodestar.answering.presentation import grounding_line
 
-    data = result.to_json()
-    tone, line = grounding_line(data)
+    tone, line = grounding_line(result.verified)
     color = {"ok": "green", "partial": "yellow", "off": "dim", "error": "red"}[tone]
     if result.refused and result.raw_answer:
         err.print(
@@ -91,7 +91,7 @@ def print_grounding(result: Answer, out: Console, err: Console) -> None:
                 f"  [red]✗[/red] {escape(verdict['statement'])} "
                 f"[dim]({escape(verdict['reason'])})[/dim]"
             )
-    verified = data["verified"]
+    verified = result.verified
     changed = verified.get("shown") != verified.get("statements") or any(
         not v["supported"] or "citation" in v["reason"] for v in result.grounding
     )
@@ -110,12 +110,8 @@ def print_passages(result: Answer | None, out: Console) -> None:
         mark = "[green]cited[/green] " if c.n in cited else ""
         page = f", page {c.page}" if c.page else ""
         out.print(
-            f"\n[bold]\\[{c.n}][/bold] {mark}{escape(_where(c.title, c.heading))} "
+            f"\n[bold]\\[{c.n}][/bold] {mark}{escape(c.location)} "
             f"[dim]({escape(c.source)}{page})[/dim]",
             highlight=False,
         )
         out.print(c.text.strip(), markup=False, highlight=False)
-
-
-def _where(title: str, heading: str) -> str:
-    return " › ".join(part for part in (title, heading) if part)

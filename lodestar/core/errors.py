@@ -1,4 +1,5 @@
-"""Domain errors: each carries a message a user can act on; the CLI and UI translate them."""
+"""Domain errors: each carries a message a user can act on; `describe_error` is what the CLI and
+the app show for any error, each rendering it its own way."""
 
 from __future__ import annotations
 
@@ -64,3 +65,14 @@ class UnknownRoleError(LodestarError):
 
 class IndexOwnedError(LodestarError):
     """The Chroma collection is kept up to date from another data directory (another machine)."""
+
+
+def describe_error(exc: BaseException) -> tuple[str, str | None]:
+    """What went wrong and what to do about it, for any surface that shows an error.
+
+    A domain error is its message and hint; anything else is its type and text, with no hint
+    (each surface says in its own words how to see the details).
+    """
+    if isinstance(exc, LodestarError):
+        return exc.message, exc.hint
+    return f"{type(exc).__name__}: {exc}", None

@@ -1,16 +1,28 @@
-"""Prompt templates are files in prompts/, loaded by name; `$variables` must all be supplied."""
+"""Prompt templates are files in prompts/, loaded by name; `$variables` must all be supplied.
+
+The files are package data: `lodestar/prompts` is a symlink to the top-level `prompts/` folder
+(the one copy, where users read and edit them), and pyproject.toml ships `lodestar/prompts/*.md`
+in the wheel, so a checkout, an editable and a normal install all read them through
+importlib.resources.
+"""
 
 from __future__ import annotations
 
 import re
 from functools import cache
-from pathlib import Path
+from importlib.resources import files
+from importlib.resources.abc import Traversable
 from string import Template
 
 from lodestar.core.errors import ConfigurationError
 
-PROMPTS_DIR = Path(__file__).resolve().parents[2] / "prompts"
+PROMPTS_DIR: Traversable = files("lodestar") / "prompts"
 _NAME = re.compile(r"^[a-z][a-z0-9_]*$")
+
+
+def prompt_names() -> list[str]:
+    """Every prompt's name (the file stems), sorted."""
+    return sorted(p.name[: -len(".md")] for p in PROMPTS_DIR.iterdir() if p.name.endswith(".md"))
 
 
 @cache

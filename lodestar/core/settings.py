@@ -190,6 +190,12 @@ class LLMSettings(BaseModel):
         None, description="Where the bundled model is joined; unset: DATA_DIR/models."
     )
 
+    @property
+    def uses_default_model(self) -> bool:
+        """No model named (unset, empty or `bundled`): the backend's default, which for `local`
+        is the bundled model."""
+        return self.model in (None, "", "bundled")
+
 
 class AnswerSettings(BaseModel):
     """How answers are put together."""
@@ -299,8 +305,13 @@ class LevelsSettings(BaseModel):
 
 
 class EvalSettings(BaseModel):
-    """The evaluation suite's judge (the model that scores answers)."""
+    """The evaluation suite's judge (the model that scores answers), and where its data lives."""
 
+    dir: Path | None = Field(
+        None,
+        description="The eval folder: golden set, suites, thresholds, baselines, calibration "
+        "sets. Default: the eval/ folder of the source checkout Lodestar runs from.",
+    )
     judge: Literal["local", "openai", "openai_like"] = Field(
         "local",
         description="`local`: the bundled model in-process, its output constrained by a llama.cpp "

@@ -13,21 +13,12 @@ from typing import TYPE_CHECKING, Any, TypeVar
 from pydantic import BaseModel, ValidationError
 
 from lodestar.core.errors import LodestarError
+from lodestar.drafting.rejections import Rejected
 
 if TYPE_CHECKING:
-    from lodestar.components.services import Services
+    from lodestar.core.settings import LLMSettings
 
 _Draft = TypeVar("_Draft", bound=BaseModel)
-
-
-class Rejected(Exception):
-    """A reply that is not usable. `str()` is what the next attempt is told: the `problem`, and
-    the `instruction` after it when there is one; `problem` alone is what a person reading a
-    kit's notes is shown."""
-
-    def __init__(self, problem: str, instruction: str = "") -> None:
-        super().__init__(f"{problem}; {instruction}" if instruction else problem)
-        self.problem = problem
 
 
 def parse_reply(model: type[_Draft], reply: str) -> _Draft:
@@ -42,18 +33,18 @@ def parse_reply(model: type[_Draft], reply: str) -> _Draft:
         raise Rejected(f"{where}: {first['msg']}.") from exc
 
 
-def response_format(services: Services, model: type[BaseModel], name: str) -> dict[str, Any]:
+def response_format(llm: LLMSettings, model: type[BaseModel], name: str) -> dict[str, Any]:
     """The JSON schema the reply is generated under (llama.cpp grammar or OpenAI json_schema)."""
     schema = model.model_json_schema()
     for prop in schema["properties"].values():
         # maxLength becomes a deeply nested llama.cpp grammar; max_tokens bounds the reply instead.
         prop.pop("maxLength", None)
-    if services.settings.llm.backend == "openai":
+    if llm.backend == "openai":
         return {
             "type": "json_schema",
             "json_schema": {"name": name, "schema": schema, "strict": False},
         }
-    if services.settings.llm.backend == "local":
+    if llm.backend == "local":
         check_grammar(json.dumps(schema, sort_keys=True))
     return {"type": "json_object", "schema": schema}
 
@@ -74,13 +65,3 @@ def check_grammar(schema: str) -> None:
         raise LodestarError(
             f"the reply schema cannot be turned into a llama.cpp grammar: {exc}"
         ) from exc
-
-
-def sampling_for(services: Services, attempt: int) -> dict[str, Any]:
-    """How attempt `attempt` (1, 2, …) at a reply samples: the configured way first, then a
-    little temperature and a seed of its own, so a retry cannot repeat the last reply (with the
-    model's fixed seed, a retry whose prompt equals the last one's sampled it word for word)."""
-    llm = services.settings.llm
-    if attempt == 1:
-        return {"temperature": llm.temperature}
-    return {"temperature": 0.7, "seed": llm.seed + attempt}

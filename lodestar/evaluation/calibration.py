@@ -14,12 +14,15 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Literal
 
 from lodestar.evaluation.dataset import CalibrationItem
-from lodestar.grounding.verifier import Embed, GroundingVerifier, Statement, YesNoJudge
+from lodestar.grounding.evidence import Embed
+from lodestar.grounding.judge import YesNoJudge
+from lodestar.grounding.statements import Statement
+from lodestar.grounding.verifier import GroundingVerifier
 
 if TYPE_CHECKING:
     from ragas.llms.base import InstructorBaseRagasLLM
 
-    from lodestar.evaluation.faithfulness import StatementFaithfulness
+    from lodestar.evaluation.metrics.faithfulness import StatementFaithfulness
 
 Method = Literal["statement", "context", "ragas"]
 # A scored item is P(yes) in [0, 1]; an unscored judge gives a plain verdict.

@@ -14,8 +14,24 @@ from typing import Literal, TypeVar
 from pydantic import BaseModel, Field, ValidationError
 
 from lodestar.core.errors import ConfigurationError
+from lodestar.core.settings import get_settings
 
-EVAL_DIR = Path(__file__).resolve().parents[2] / "eval"
+# The eval/ folder of the source checkout this package runs from (absent from an installed wheel).
+CHECKOUT_EVAL_DIR = Path(__file__).resolve().parents[2] / "eval"
+
+
+def eval_dir() -> Path:
+    """The eval folder: LODESTAR_EVAL__DIR, or the checkout's eval/; an error when missing."""
+    configured = get_settings().eval.dir
+    folder = configured.expanduser() if configured is not None else CHECKOUT_EVAL_DIR
+    if not folder.is_dir():
+        raise ConfigurationError(
+            f"no eval folder at {folder} (it holds the golden set, suites and thresholds)",
+            hint="run from a Lodestar source checkout, or set LODESTAR_EVAL__DIR to an eval "
+            "folder such as the checkout's eval/",
+        )
+    return folder
+
 
 Category = Literal["factual", "advice", "multi_doc", "interview", "unanswerable", "adversarial"]
 
@@ -107,22 +123,22 @@ def read_jsonl(path: Path, model: type[Record]) -> list[Record]:
 
 def load_golden(path: Path | None = None) -> list[GoldenCase]:
     """The golden dataset (default `eval/golden.jsonl`)."""
-    return read_jsonl(path or EVAL_DIR / "golden.jsonl", GoldenCase)
+    return read_jsonl(path or eval_dir() / "golden.jsonl", GoldenCase)
 
 
 def load_calibration(path: Path | None = None) -> list[CalibrationItem]:
     """The judge calibration set (default `eval/judge_calibration.jsonl`)."""
-    return read_jsonl(path or EVAL_DIR / "judge_calibration.jsonl", CalibrationItem)
+    return read_jsonl(path or eval_dir() / "judge_calibration.jsonl", CalibrationItem)
 
 
 def load_answerability(path: Path | None = None) -> list[AnswerabilityQuestion]:
     """The answerability calibration questions (default `eval/answerability.jsonl`)."""
-    return read_jsonl(path or EVAL_DIR / "answerability.jsonl", AnswerabilityQuestion)
+    return read_jsonl(path or eval_dir() / "answerability.jsonl", AnswerabilityQuestion)
 
 
 def load_controls(path: Path | None = None) -> list[ControlAnswer]:
     """The planted control answers (default `eval/controls.jsonl`)."""
-    return read_jsonl(path or EVAL_DIR / "controls.jsonl", ControlAnswer)
+    return read_jsonl(path or eval_dir() / "controls.jsonl", ControlAnswer)
 
 
 def normalize_text(text: str) -> str:

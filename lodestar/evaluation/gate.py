@@ -13,10 +13,10 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from lodestar.core.errors import ConfigurationError
-from lodestar.evaluation.dataset import EVAL_DIR
+from lodestar.evaluation.dataset import eval_dir
 
 if TYPE_CHECKING:
-    from lodestar.evaluation.suite import SuiteRun
+    from lodestar.evaluation.results import SuiteRun
 
 
 @dataclass
@@ -75,7 +75,7 @@ def _le(value: float | None, limit: float) -> bool:
 
 def load_thresholds(suite: str, path: Path | None = None) -> Thresholds:
     """The thresholds for `suite` from `eval/thresholds.toml`."""
-    path = path or EVAL_DIR / "thresholds.toml"
+    path = path or eval_dir() / "thresholds.toml"
     if not path.is_file():
         raise ConfigurationError(f"thresholds file {path} does not exist")
     spec = tomllib.loads(path.read_text(encoding="utf-8")).get(suite)

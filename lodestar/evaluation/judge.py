@@ -22,11 +22,11 @@ from lodestar.core.errors import ConfigurationError, GenerationError
 if TYPE_CHECKING:
     from llama_index.core.base.embeddings.base import BaseEmbedding
     from llama_index.core.base.llms.types import ChatMessage
+    from llama_index.core.llms import LLM
 
     from lodestar.components.llm.factory import LlamaCppChat
-    from lodestar.components.services import Services
     from lodestar.core.settings import Settings
-    from lodestar.grounding.verifier import YesNoJudge
+    from lodestar.grounding.judge import YesNoJudge
 
 Reply = TypeVar("Reply", bound=BaseModel)
 
@@ -105,7 +105,7 @@ def judge_yes_no(judge: InstructorBaseRagasLLM) -> YesNoJudge:
         return judge.llm.yes_probability
 
     def vote(messages: Sequence[ChatMessage]) -> float:
-        from lodestar.evaluation.faithfulness import StatementVerdict
+        from lodestar.evaluation.metrics.faithfulness import StatementVerdict
 
         prompt = "\n\n".join(m.content or "" for m in messages)
         reply: StatementVerdict = judge.generate(prompt, StatementVerdict)
@@ -127,10 +127,10 @@ def judge_label(settings: Settings) -> str:
     return f"openai_like:{cfg.judge_model}@{cfg.judge_api_base}"
 
 
-def build_judge(settings: Settings, services: Services) -> InstructorBaseRagasLLM:
+def build_judge(settings: Settings, generator: LLM) -> InstructorBaseRagasLLM:
     """The configured judge as a ragas LLM.
 
-    The local judge shares the generator's in-process model when the generator is the bundled
+    The local judge shares the `generator`'s in-process model when the generator is the bundled
     model too (one 1.1 GB load), and loads it otherwise.
     """
     cfg = settings.eval
@@ -138,8 +138,8 @@ def build_judge(settings: Settings, services: Services) -> InstructorBaseRagasLL
         case "local":
             from lodestar.components.llm.factory import LlamaCppChat, build_llm
 
-            llm = services.llm
-            if not isinstance(llm, LlamaCppChat) or settings.llm.model not in (None, "", "bundled"):
+            llm = generator
+            if not isinstance(llm, LlamaCppChat) or not settings.llm.uses_default_model:
                 local = settings.model_copy(
                     update={
                         "llm": settings.llm.model_copy(update={"backend": "local", "model": None})

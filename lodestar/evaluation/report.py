@@ -10,14 +10,14 @@ from pathlib import Path
 from typing import Any
 
 from lodestar.components.llm.llama_runtime import default_threads
-from lodestar.evaluation.dataset import EVAL_DIR
+from lodestar.evaluation.dataset import eval_dir
 from lodestar.evaluation.gate import Check
-from lodestar.evaluation.suite import SuiteRun
+from lodestar.evaluation.results import SuiteRun
 
 
 def baseline_path(suite: str) -> Path:
     """The versioned baseline of `suite` (the aggregates of an accepted run)."""
-    return EVAL_DIR / "baselines" / f"{suite}.json"
+    return eval_dir() / "baselines" / f"{suite}.json"
 
 
 def load_baseline(suite: str) -> dict[str, Any] | None:
@@ -67,6 +67,21 @@ def write_report(report: dict[str, Any], data_dir: Path) -> tuple[Path, Path]:
 
 def render_markdown(report: dict[str, Any]) -> str:
     """The report as Markdown: verdict, checks, aggregates with deltas, controls, cases."""
+    sections = (
+        _gate_section,
+        _scores_section,
+        _calibration_section,
+        _kits_section,
+        _modes_section,
+        _controls_section,
+        _cases_section,
+        _unsupported_section,
+    )
+    lines = [line for section in sections for line in section(report)]
+    return "\n".join(lines) + "\n"
+
+
+def _gate_section(report: dict[str, Any]) -> list[str]:
     verdict = "PASSED" if report["passed"] else "FAILED"
     lines = [
         f"# Lodestar evaluation: suite `{report['suite']}`: {verdict}",
@@ -88,65 +103,87 @@ def render_markdown(report: dict[str, Any]) -> str:
         lines.append(
             f"| {check['name']} | {_fmt(check['value'])} | {check['op']} {check['threshold']:g} | {mark} |"
         )
-    lines += ["", "## Scores", "", "| metric | value | baseline | delta |", "|---|---|---|---|"]
+    return lines
+
+
+def _scores_section(report: dict[str, Any]) -> list[str]:
+    lines = ["", "## Scores", "", "| metric | value | baseline | delta |", "|---|---|---|---|"]
     base = (report.get("baseline") or {}).get("aggregates", {})
     for name, value in report["aggregates"].items():
         lines.append(
             f"| {name} | {_fmt(value)} | {_fmt(base.get(name))} | {_fmt(report['delta'][name], signed=True)} |"
         )
+    return lines
+
+
+def _calibration_section(report: dict[str, Any]) -> list[str]:
     calibration = report.get("calibration")
-    if calibration:
-        lines += [
-            "",
-            "## Judge against hand labels (calibration test half)",
-            "",
-            f"{calibration.get('items', 0)} items never used to choose a threshold: accuracy "
-            f"{_fmt(calibration.get('accuracy'))}, Cohen's kappa {_fmt(calibration.get('kappa'))}, "
-            f"balanced accuracy {_fmt(calibration.get('balanced_accuracy'))} at P(yes) >= "
-            f"{calibration.get('threshold')} (chosen on the dev half).",
-        ]
+    if not calibration:
+        return []
+    return [
+        "",
+        "## Judge against hand labels (calibration test half)",
+        "",
+        f"{calibration.get('items', 0)} items never used to choose a threshold: accuracy "
+        f"{_fmt(calibration.get('accuracy'))}, Cohen's kappa {_fmt(calibration.get('kappa'))}, "
+        f"balanced accuracy {_fmt(calibration.get('balanced_accuracy'))} at P(yes) >= "
+        f"{calibration.get('threshold')} (chosen on the dev half).",
+    ]
+
+
+def _kits_section(report: dict[str, Any]) -> list[str]:
     kits = report.get("kits") or []
-    if kits:
-        lines += [
-            "",
-            "## Interview kits (eval/kit_cases.jsonl)",
-            "",
-            "| kit | made | schema valid | most similar pair | signals supported | "
-            "figures/names not in source | questions/min |",
-            "|---|---|---|---|---|---|---|",
-        ]
-        for kit in kits:
-            lines.append(
-                f"| {kit['role']} ({kit['level']}) | {kit['made']} of {kit['asked']} | "
-                f"{_fmt(kit['schema_valid'])} | {_fmt(kit['max_similarity'])} | "
-                f"{_fmt(kit['signals_supported'])} ({kit['signals']} signals) | "
-                f"{len(kit['ungrounded_terms'])} | {kit['questions_per_minute']:g} |"
-            )
+    if not kits:
+        return []
+    lines = [
+        "",
+        "## Interview kits (eval/kit_cases.jsonl)",
+        "",
+        "| kit | made | schema valid | most similar pair | signals supported | "
+        "figures/names not in source | questions/min |",
+        "|---|---|---|---|---|---|---|",
+    ]
+    for kit in kits:
+        lines.append(
+            f"| {kit['role']} ({kit['level']}) | {kit['made']} of {kit['asked']} | "
+            f"{_fmt(kit['schema_valid'])} | {_fmt(kit['max_similarity'])} | "
+            f"{_fmt(kit['signals_supported'])} ({kit['signals']} signals) | "
+            f"{len(kit['ungrounded_terms'])} | {kit['questions_per_minute']:g} |"
+        )
+    return lines
+
+
+def _modes_section(report: dict[str, Any]) -> list[str]:
     modes = report.get("modes") or {}
-    if modes:
-        lines += [
-            "",
-            "## Raw and displayed answers",
-            "",
-            "The engine's verifier and this judge are the same bundled model, so the judged "
-            "faithfulness of the displayed answer is partly circular; the raw answer's is not "
-            "filtered by it. The deterministic rows are independent of both.",
-            "",
-            f"- faithfulness: raw {_fmt(report['aggregates'].get('faithfulness_raw'))}, "
-            f"displayed {_fmt(report['aggregates'].get('faithfulness'))}",
-            f"- figures/names in displayed answers that no supplied passage contains: "
-            f"{_fmt(report['aggregates'].get('ungrounded_terms'))}",
-            "",
-            "| shown with | key facts | refusal accuracy | false refusals | citation validity | faithfulness |",
-            "|---|---|---|---|---|---|",
-        ]
-        for mode, scores in modes.items():
-            lines.append(
-                f"| {mode} | {_fmt(scores['key_fact_recall'])} | {_fmt(scores['refusal_accuracy'])} | "
-                f"{_fmt(scores['false_refusal_rate'])} | {_fmt(scores['citation_validity'])} | "
-                f"{_fmt(scores['faithfulness'])} |"
-            )
-    lines += [
+    if not modes:
+        return []
+    lines = [
+        "",
+        "## Raw and displayed answers",
+        "",
+        "The engine's verifier and this judge are the same bundled model, so the judged "
+        "faithfulness of the displayed answer is partly circular; the raw answer's is not "
+        "filtered by it. The deterministic rows are independent of both.",
+        "",
+        f"- faithfulness: raw {_fmt(report['aggregates'].get('faithfulness_raw'))}, "
+        f"displayed {_fmt(report['aggregates'].get('faithfulness'))}",
+        f"- figures/names in displayed answers that no supplied passage contains: "
+        f"{_fmt(report['aggregates'].get('ungrounded_terms'))}",
+        "",
+        "| shown with | key facts | refusal accuracy | false refusals | citation validity | faithfulness |",
+        "|---|---|---|---|---|---|",
+    ]
+    for mode, scores in modes.items():
+        lines.append(
+            f"| {mode} | {_fmt(scores['key_fact_recall'])} | {_fmt(scores['refusal_accuracy'])} | "
+            f"{_fmt(scores['false_refusal_rate'])} | {_fmt(scores['citation_validity'])} | "
+            f"{_fmt(scores['faithfulness'])} |"
+        )
+    return lines
+
+
+def _controls_section(report: dict[str, Any]) -> list[str]:
+    lines = [
         "",
         "## Controls (planted answers)",
         "",
@@ -157,7 +194,11 @@ def render_markdown(report: dict[str, Any]) -> str:
         lines.append(
             f"| {control['id']} | {control['expected']} | {_fmt(control['faithfulness'])} |"
         )
-    lines += [
+    return lines
+
+
+def _cases_section(report: dict[str, Any]) -> list[str]:
+    lines = [
         "",
         "## Cases",
         "",
@@ -176,16 +217,21 @@ def render_markdown(report: dict[str, Any]) -> str:
             f"{_fmt(case['context_recall'])} | {_fmt(case['faithfulness'])} | "
             f"{_fmt(case['answer_relevancy'])} | {case['seconds']:.0f} |"
         )
+    return lines
+
+
+def _unsupported_section(report: dict[str, Any]) -> list[str]:
     unsupported = [
         (case["id"], v["statement"])
         for case in report["cases"]
         for v in case["faithfulness_verdicts"]
         if not v["supported"]
     ]
-    if unsupported:
-        lines += ["", "## Statements the judge found unsupported", ""]
-        lines += [f"- {case_id}: {text}" for case_id, text in unsupported]
-    return "\n".join(lines) + "\n"
+    if not unsupported:
+        return []
+    return ["", "## Statements the judge found unsupported", ""] + [
+        f"- {case_id}: {text}" for case_id, text in unsupported
+    ]
 
 
 def _fmt(value: Any, signed: bool = False) -> str:

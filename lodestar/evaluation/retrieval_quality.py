@@ -19,16 +19,22 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from lodestar.answering.engine import format_passage, pack_passages
+from lodestar.answering.context import format_passage, pack_passages
+from lodestar.evaluation.dataset import eval_dir
 from lodestar.retrieval.hybrid import retrieve
 
 if TYPE_CHECKING:
     from lodestar.components.services import Services
 
-EVAL_DIR = Path(__file__).resolve().parents[2] / "eval"
-QUESTIONS = EVAL_DIR / "retrieval_questions.jsonl"
-TUNING_USER = EVAL_DIR / "retrieval_tuning_user.jsonl"
-HELDOUT = EVAL_DIR / "retrieval_heldout.jsonl"
+# The test sets, in the eval folder.
+QUESTIONS = "retrieval_questions.jsonl"
+TUNING_USER = "retrieval_tuning_user.jsonl"
+HELDOUT = "retrieval_heldout.jsonl"
+
+
+def question_file(name: str = QUESTIONS) -> Path:
+    """A test set of the eval folder by name."""
+    return eval_dir() / name
 
 
 @dataclass
@@ -53,8 +59,9 @@ class QualityReport:
         return self.hits[style] / self.totals[style] if self.totals[style] else 0.0
 
 
-def load_questions(path: Path = QUESTIONS) -> list[dict[str, object]]:
-    """The retrieval test set."""
+def load_questions(path: Path | None = None) -> list[dict[str, object]]:
+    """The retrieval test set (default eval/retrieval_questions.jsonl)."""
+    path = path or question_file()
     return [json.loads(line) for line in path.read_text().splitlines() if line.strip()]
 
 
@@ -66,7 +73,7 @@ def tiktoken_counter() -> object:
     return lambda text: len(encoding.encode(text))
 
 
-def measure(services: Services, budget: int = 800, questions: Path = QUESTIONS) -> QualityReport:
+def measure(services: Services, budget: int = 800, questions: Path | None = None) -> QualityReport:
     """Run every question of a test set against the index behind `services`."""
     count = tiktoken_counter()
     report = QualityReport()
@@ -94,12 +101,16 @@ def measure(services: Services, budget: int = 800, questions: Path = QUESTIONS) 
 def main() -> None:
     """Print the hit rates for the index in --data-dir."""
     from lodestar.components.services import Services
+    from lodestar.core.offline import configure_offline_environment
     from lodestar.core.settings import get_settings
 
+    configure_offline_environment()
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--data-dir", type=Path)
     parser.add_argument("--budget", type=int, default=800)
-    parser.add_argument("--questions", type=Path, default=QUESTIONS, help="a JSONL test set")
+    parser.add_argument(
+        "--questions", type=Path, help="a JSONL test set [default eval/retrieval_questions.jsonl]"
+    )
     args = parser.parse_args()
     services = Services(get_settings().with_dirs(args.data_dir))
     report = measure(services, budget=args.budget, questions=args.questions)

@@ -10,8 +10,9 @@ import re
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
-from lodestar.answering.engine import Citation
-from lodestar.grounding.verifier import missing_terms
+from lodestar.answering.citations import Citation
+from lodestar.core.text import location
+from lodestar.grounding.guard import missing_terms
 
 
 @dataclass
@@ -96,9 +97,9 @@ class InterviewKit:
             lines.append(f'- **Compared with {q.below_level}:** the source says "{q.below}"')
         lines += [
             f"- **Follow-up:** {q.follow_up}",
-            f"- **Source:** [{q.source.n}] {q.source.title}"
-            + (f" › {q.source.heading}" if q.source.heading else "")
-            + f" (`{q.source.source}`)",
+            f"- **Source:** [{q.source.n}] "
+            f"{location(q.source.title, q.source.heading, keep_empty='title')} "
+            f"(`{q.source.source}`)",
             "",
         ]
         return "\n".join(lines) + "\n"

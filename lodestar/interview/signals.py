@@ -16,7 +16,8 @@ from collections.abc import Callable, Sequence
 
 import numpy as np
 
-from lodestar.grounding.verifier import guard_findings
+from lodestar.core.text import CAPITAL, split_sentences
+from lodestar.grounding.guard import guard_findings
 
 # "ensures" is not a signal a panel can listen for; "estimates project timelines" is.
 MIN_SIGNAL_WORDS = 3
@@ -24,7 +25,6 @@ MIN_SIGNAL_WORDS = 3
 MAX_QUOTED_WORDS = 24
 _BULLET = re.compile(r"^\s*(?:[-*+]|\d+[.)])\s+")
 _LABEL = re.compile(r"^\*\*[^*]{1,60}\*\*\s*:?\s*")
-_SENTENCE = re.compile(r"(?<=[.!?])\s+(?=[A-Z])")
 
 
 def passage_clauses(text: str) -> list[str]:
@@ -36,7 +36,7 @@ def passage_clauses(text: str) -> list[str]:
         line = _LABEL.sub("", _BULLET.sub("", raw.strip())).strip()
         if not line or line.startswith("#") or line.startswith("_"):
             continue
-        for sentence in _SENTENCE.split(line):
+        for sentence in split_sentences(line, next_start=CAPITAL):
             for part in sentence.split(";"):
                 pieces.extend(_split_and(part))
     clauses = []

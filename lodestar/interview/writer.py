@@ -8,7 +8,7 @@ figure or name the passage lacks, or when its question rewords an earlier one (e
 similarity; a repeat gives way to the plan's next competency). Its signals go
 through the grounding check (the deterministic guard, then the yes/no verifier against the
 passage); when fewer than `min_signals` survive, the rest are quoted from the passage
-(`kits/signals.py`); only when it has too few clauses are the signals asked for again. A
+(`interview/signals.py`); only when it has too few clauses are the signals asked for again. A
 question that fails all its attempts is skipped with a note; the others are kept.
 
 The prompt starts with what every question of a kit shares (the system prompt with the role and
@@ -18,20 +18,31 @@ check follows the question's own chat and costs only its own tokens.
 
 from __future__ import annotations
 
-import re
 import time
-from collections.abc import Callable, Iterator
-from typing import TYPE_CHECKING, Any
+from collections.abc import Callable, Iterator, Sequence
+from typing import TYPE_CHECKING
 
 import numpy as np
 from llama_index.core.base.llms.types import ChatMessage, MessageRole
-from pydantic import BaseModel, Field, field_validator
 
-from lodestar.answering.engine import AnswerEngine, citation_for, format_passage
+from lodestar.answering.citations import citation_for
+from lodestar.answering.context import format_passage
 from lodestar.core.errors import LodestarError
 from lodestar.core.prompts import render_prompt
-from lodestar.drafting.structured import Rejected, parse_reply, response_format, sampling_for
-from lodestar.grounding.verifier import Statement, guard_findings, missing_terms
+from lodestar.drafting.rejections import Rejected
+from lodestar.drafting.retry import Drafter, first_accepted, with_retry_note
+from lodestar.grounding.guard import guard_findings
+from lodestar.grounding.statements import Statement
+from lodestar.interview.drafts import (
+    AskedQuestionDraft,
+    Duplicate,
+    NotAsked,
+    QuestionDraft,
+    SignalsDraft,
+    WeakSignals,
+    check_wording,
+    without_passage_tail,
+)
 from lodestar.interview.kit import InterviewKit, KitQuestion, SkippedQuestion, comparable_question
 from lodestar.interview.plan import KitPlan, PlannedQuestion, plan_kit
 from lodestar.interview.signals import MIN_SIGNAL_WORDS, quoted_from, quoted_signals
@@ -40,99 +51,6 @@ if TYPE_CHECKING:
     from lodestar.components.services import Services
 
 KitEvent = KitQuestion | SkippedQuestion
-# A question about the role in the third person ("What does a manager need?") is not one a
-# panel can ask a candidate.
-_YOU = re.compile(
-    r"\b(you|your|yours|yourself)\b|^(describe|tell me|walk me|explain|give|share)\b",
-    re.IGNORECASE,
-)
-
-
-class QuestionDraft(BaseModel):
-    """One question as the model must produce it (short fields: fewer tokens to generate)."""
-
-    question: str = Field(min_length=10, max_length=300)
-    signals: list[str] = Field(min_length=2, max_length=3)
-    follow_up: str = Field(min_length=5, max_length=300)
-
-    @field_validator("question", "follow_up")
-    @classmethod
-    def _strip(cls, value: str) -> str:
-        return " ".join(value.split())
-
-    @field_validator("signals")
-    @classmethod
-    def _clean_signals(cls, value: list[str]) -> list[str]:
-        return _tidy_signals(value)
-
-
-def _tidy_signals(value: list[str]) -> list[str]:
-    return [" ".join(s.split()).rstrip(".;") for s in value]
-
-
-# How a question to the candidate opens. Left free, the small model writes about "the Lead ML
-# Engineer" in the third person about one time in five (more often on passages that quote a
-# level's line), whatever the prompt says; where the backend enforces the schema (llama.cpp's
-# grammar) every question is written under this opening instead. The rest of the question may
-# not hold a quote or a backslash, so it cannot close the JSON string and carry the other fields
-# inside it, out of the grammar's reach.
-OPENINGS = (
-    r"^(Tell me about a time you|Tell me about a time when you|Can you tell me about a time you"
-    r"|How do you|How would you|How have you|Describe how you|Describe a time you"
-    r"|Walk me through how you|What would you do|Give an example of how you)"
-    r' [^"\\\n]+$'
-)
-# "…, as described in the passage?" (the prompt says never to mention it): cut such a tail.
-_PASSAGE_TAIL = re.compile(
-    r",?\s+(?:as (?:described|mentioned|stated|outlined|shown)|based on|according to)"
-    r"(?: in)? the (?:passage|text)\b[^?.!]{0,60}(?=[?.!]?\s*$)",
-    re.IGNORECASE,
-)
-_MENTIONS_PASSAGE = re.compile(r"\b(?:the|this|that) (?:passage|text)\b", re.IGNORECASE)
-
-
-class AskedQuestionDraft(QuestionDraft):
-    """A QuestionDraft whose question must open as one asked to the candidate."""
-
-    question: str = Field(min_length=10, max_length=300, pattern=OPENINGS)
-
-
-class SignalsDraft(BaseModel):
-    """Signals alone, asked for again when only a question's signals failed their check."""
-
-    signals: list[str] = Field(min_length=2, max_length=3)
-
-    @field_validator("signals")
-    @classmethod
-    def _clean_signals(cls, value: list[str]) -> list[str]:
-        return _tidy_signals(value)
-
-
-class NotAsked(Rejected):
-    """A question about the role in the third person, not one asked to the candidate."""
-
-
-class Duplicate(Rejected):
-    """A question rewording one the kit already has."""
-
-
-class WeakSignals(Rejected):
-    """A question that passed every check but its signals': only the signals are written again."""
-
-    def __init__(
-        self,
-        reason: str,
-        *,
-        draft: QuestionDraft,
-        vector: np.ndarray,
-        messages: list[ChatMessage],
-        reply: str,
-    ) -> None:
-        super().__init__(reason)
-        self.draft = draft
-        self.vector = vector
-        self.messages = messages
-        self.reply = reply
 
 
 class KitWriter:
@@ -154,7 +72,7 @@ class KitWriter:
         if not 1 <= count <= 20:
             raise LodestarError("count must be between 1 and 20")
         self.services = services
-        self.engine = AnswerEngine(services)
+        self.drafter = Drafter(services)
         self.cfg = services.settings.interview
         self.clock = clock
         self.started = clock()
@@ -211,75 +129,61 @@ class KitWriter:
             role=self.kit.role,
             focus=_focus(planned, self.kit.level),
         )
-        problems: list[str] = []  # what the next attempt is told
-        noted: list[str] = []  # what the kit's note says went wrong
-        weak: WeakSignals | None = None
         # constrain the question's opening where the backend enforces the schema, and elsewhere
         # on levelled passages (the likeliest to be asked about in the third person)
         asked = self.services.settings.llm.backend == "local" or planned.target is not None
-        for attempt in range(1, self.cfg.max_attempts + 1):
+
+        def attempt(number: int, rejections: Sequence[Rejected]) -> tuple[KitQuestion, np.ndarray]:
             self.kit.attempts += 1
-            sampling = sampling_for(self.services, attempt)  # a retry samples afresh
-            try:
-                if weak is not None:
-                    question, vector = self._rewrite_signals(weak, planned, sampling)
-                else:
-                    question, vector = self._draft(
-                        prompt, problems, planned, system, sampling, asked
-                    )
-            except Rejected as exc:
-                problems.append(str(exc))
-                noted.append(exc.problem.rstrip(" .;"))
-                weak = exc if isinstance(exc, WeakSignals) else None
-                asked = asked or isinstance(exc, NotAsked)
-                if isinstance(exc, Duplicate):
-                    # Rewritten, the small model repeated it again in 6 of 6 tries (four kits:
-                    # the passage leads back to the same question): give way to the next one.
-                    break
-                continue
-            self._question_vectors.append(vector)
-            question.attempts = attempt
-            question.rejected = problems
-            question.seconds = round(self.clock() - started, 2)
-            return question
-        return SkippedQuestion(
-            n=n,
-            competency=planned.competency,
-            reason=f"no valid question in {attempt} attempt{'s' if attempt > 1 else ''} ("
-            + "; ".join(noted)
-            + ")",
-        )
+            if rejections and isinstance(rejections[-1], WeakSignals):
+                return self._rewrite_signals(rejections[-1], planned, number)
+            constrained = asked or any(isinstance(r, NotAsked) for r in rejections)
+            return self._draft(prompt, rejections, planned, system, number, constrained)
+
+        attempts = first_accepted(attempt, self.cfg.max_attempts)
+        if attempts.result is None:
+            made = attempts.made
+            return SkippedQuestion(
+                n=n,
+                competency=planned.competency,
+                reason=f"no valid question in {made} attempt{'s' if made > 1 else ''} ("
+                + "; ".join(r.problem.rstrip(" .;") for r in attempts.rejections)
+                + ")",
+            )
+        question, vector = attempts.result
+        self._question_vectors.append(vector)
+        question.attempts = attempts.made
+        question.rejected = attempts.problems
+        question.seconds = round(self.clock() - started, 2)
+        return question
 
     def _draft(
         self,
         prompt: str,
-        problems: list[str],
+        rejections: Sequence[Rejected],
         planned: PlannedQuestion,
         system: ChatMessage,
-        sampling: dict[str, Any],
+        attempt: int,
         asked: bool = False,
     ) -> tuple[KitQuestion, np.ndarray]:
-        """Write the whole question (again, told why the last one was rejected); `asked`: with
+        """Write the whole question (again, told why the last ones were rejected); `asked`: with
         the question's opening constrained to one addressed to the candidate."""
-        content = prompt
-        if problems:  # appended after the passage, so the shared prefix is untouched
-            # every reason so far: told only the last, the model fixed it and broke the first
-            reasons = " ".join(dict.fromkeys(problems))
-            content += "\n\n" + render_prompt("interview_retry", avoid=reasons)
+        content = with_retry_note(prompt, rejections)  # after the passage: shared prefix intact
         messages = [system, ChatMessage(role=MessageRole.USER, content=content)]
         model = AskedQuestionDraft if asked else QuestionDraft
-        reply = self.engine.chat_text(
+        parsed, reply = self.drafter.draft(
             messages,
-            response_format=response_format(self.services, model, name="interview_question"),
+            model,
+            name="interview_question",
             max_tokens=self.cfg.max_tokens,
-            **sampling,
+            attempt=attempt,
         )
-        draft: QuestionDraft = _without_passage_tail(parse_reply(model, reply))
+        draft: QuestionDraft = without_passage_tail(parsed)
         vector = self._check_question(draft, planned)
         return self._with_signals(draft, vector, planned, messages, reply), vector
 
     def _rewrite_signals(
-        self, weak: WeakSignals, planned: PlannedQuestion, sampling: dict[str, Any]
+        self, weak: WeakSignals, planned: PlannedQuestion, attempt: int
     ) -> tuple[KitQuestion, np.ndarray]:
         """Keep a question whose only fault was its signals and ask for the signals alone: a
         reply a third as long, in the same chat (its prefix is still in llama.cpp's cache)."""
@@ -290,14 +194,14 @@ class KitWriter:
                 role=MessageRole.USER, content=render_prompt("interview_signals", avoid=str(weak))
             ),
         ]
-        reply = self.engine.chat_text(
+        parsed, _ = self.drafter.draft(
             messages,
-            response_format=response_format(self.services, SignalsDraft, name="interview_signals"),
+            SignalsDraft,
+            name="interview_signals",
             max_tokens=self.cfg.max_tokens // 2,
-            **sampling,
+            attempt=attempt,
         )
-        signals = parse_reply(SignalsDraft, reply).signals
-        draft = weak.draft.model_copy(update={"signals": signals})
+        draft = weak.draft.model_copy(update={"signals": parsed.signals})
         # Checked in the question's own chat, as the first signals were.
         return self._with_signals(
             draft, weak.vector, planned, weak.messages, weak.reply
@@ -306,22 +210,10 @@ class KitWriter:
     def _check_question(self, draft: QuestionDraft, planned: PlannedQuestion) -> np.ndarray:
         """Reject a question not asked to the candidate, naming what the passage does not, or
         rewording an earlier one; its embedding otherwise."""
-        if not _YOU.search(draft.question):
-            raise NotAsked('the question must be asked to the candidate, as "you".')
-        for name, text in (("question", draft.question), ("follow_up", draft.follow_up)):
-            if _MENTIONS_PASSAGE.search(text):
-                raise Rejected(
-                    f"the {name} mentions the passage", "ask about what it describes instead."
-                )
         allowed = "\n".join(
             [planned.passage.location, planned.context, self.kit.role, self.kit.level]
         )
-        for name, text in (("question", draft.question), ("follow_up", draft.follow_up)):
-            missing = missing_terms(text, allowed)
-            if missing:
-                raise Rejected(
-                    f"the {name} names {', '.join(missing)}, which the passage does not mention."
-                )
+        check_wording(draft, allowed)
         vector = _unit(
             np.asarray(
                 self.services.embed_question(comparable_question(draft.question, self.kit.role))
@@ -379,7 +271,7 @@ class KitWriter:
         """The signals the guard and the verifier find in the passage (the asked level's line,
         when the passage describes levels), in order, without repeats or one-word ones."""
         context = f"{planned.passage.location}\n{_signal_context(planned)}"
-        verifier = self.engine.verifier()
+        verifier = self.drafter.verifier
         kept: list[str] = []
         for signal in dict.fromkeys(signals):
             if len(signal.split()) < MIN_SIGNAL_WORDS or guard_findings(signal, context):
@@ -421,18 +313,6 @@ def _signal_context(planned: PlannedQuestion) -> str:
     """What a question's signals must come from: the asked level's line when the passage
     describes levels, the passage otherwise."""
     return planned.target.text if planned.target else planned.context
-
-
-def _without_passage_tail(draft: QuestionDraft) -> QuestionDraft:
-    """The draft without a closing "…, as described in the passage" in its question or follow-up
-    (the rest is kept; a mention elsewhere is rejected by `_check_question`)."""
-    update = {}
-    for name in ("question", "follow_up"):
-        text = getattr(draft, name)
-        cut = _PASSAGE_TAIL.sub("", text).strip()
-        if cut != text and len(cut) >= 10:
-            update[name] = cut if cut[-1] in "?.!" else cut + "?"
-    return draft.model_copy(update=update) if update else draft
 
 
 def _unit(vector: np.ndarray) -> np.ndarray:

@@ -21,7 +21,7 @@ import hashlib
 import json
 import re
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import asdict
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -29,22 +29,27 @@ from typing import TYPE_CHECKING, Any
 from llama_index.core.base.llms.types import ChatMessage, MessageRole
 from pydantic import BaseModel, Field, field_validator
 
-from lodestar.answering.engine import AnswerEngine, Citation, citation_for, format_passage
-from lodestar.components.store.chroma import write_json_atomic
+from lodestar.answering.citations import Citation, citation_for
+from lodestar.answering.context import format_passage
+from lodestar.components.store.manifest import write_json_atomic
 from lodestar.core.prompts import load_prompt, render_prompt
-from lodestar.drafting.structured import Rejected, parse_reply, response_format, sampling_for
-from lodestar.grounding.verifier import Statement, guard_findings
+from lodestar.core.text import count_sentences
+from lodestar.drafting.rejections import Rejected
+from lodestar.drafting.retry import Drafter, first_accepted, with_retry_note
+from lodestar.grounding.guard import guard_findings
+from lodestar.grounding.statements import Statement
 from lodestar.levels.guide import NOT_DESCRIBED, LevelCell, LevelGuide, LevelRow
 from lodestar.levels.source import LevelSection, level_sources, select
 
 if TYPE_CHECKING:
     from lodestar.components.services import Services
+    from lodestar.retrieval.passages import Passage
+    from lodestar.retrieval.sections import LevelLine
 
 PROMPTS = ("levels_system", "levels_cell", "interview_retry", "verify_statement")
 # Bumped when the way cells are written or checked changes, so cached cells are written again
 # (2: retries with seeds of their own; a cell no attempt holds is the line quoted).
 BUILDER_VERSION = 2
-_SENTENCE = re.compile(r"[.!?](?:\s|$)")
 MAX_SENTENCES = 2
 
 
@@ -222,7 +227,7 @@ class LevelGuideBuilder:
                     row.cells[level] = LevelCell(level=level, reason="not written yet")
                     self.pending.append((row, section, level))
             self.guide.rows.append(row)
-        self._engine: AnswerEngine | None = None
+        self.drafter = Drafter(services)  # its LLM is loaded only when a cell must be written
 
     def __iter__(self) -> Iterator[LevelCell]:
         while self.pending:
@@ -239,13 +244,6 @@ class LevelGuideBuilder:
         for _ in self:
             pass
         return self.guide
-
-    @property
-    def engine(self) -> AnswerEngine:
-        """The answer engine (its LLM is loaded only when a cell must be written)."""
-        if self._engine is None:
-            self._engine = AnswerEngine(self.services)
-        return self._engine
 
     def _write(self, section: LevelSection, level: str) -> LevelCell:
         started = self.clock()
@@ -267,30 +265,34 @@ class LevelGuideBuilder:
         # What the cell is checked against: the section's own words about the area (its
         # opening line names "these disciplines") and the asked level's line, not the others'.
         context = f"{passage.location}\n{focused}"
-        problems: list[str] = []
-        for attempt in range(1, self.cfg.max_attempts + 1):
-            content = prompt
-            if problems:  # after the passage and the level, so the shared prefix is untouched
-                content += "\n\n" + render_prompt(
-                    "interview_retry", avoid=" ".join(dict.fromkeys(problems))
-                )
+
+        def attempt(number: int, rejections: Sequence[Rejected]) -> tuple[str, str]:
+            # the retry note goes after the passage and the level: the shared prefix is untouched
+            content = with_retry_note(prompt, rejections)
             messages = [system, ChatMessage(role=MessageRole.USER, content=content)]
-            try:
-                text = self._draft(messages, sampling_for(self.services, attempt))
-                reason = self._check(text, context, messages)
-            except Rejected as exc:
-                problems.append(str(exc))
-                continue
+            text = self._draft(messages, number)
+            return text, self._check(text, context, messages)
+
+        attempts = first_accepted(attempt, self.cfg.max_attempts)
+        if attempts.result is not None:
+            text, reason = attempts.result
             return LevelCell(
                 level=level,
                 text=text,
                 source=citation_for(1, passage),
                 line=line.text,
                 reason=reason,
-                attempts=attempt,
+                attempts=attempts.made,
                 seconds=round(self.clock() - started, 2),
             )
-        if len(_SENTENCE.findall(line.text.rstrip() + " ")) <= MAX_SENTENCES:
+        return self._unwritten(level, line, passage, attempts.problems, started)
+
+    def _unwritten(
+        self, level: str, line: LevelLine, passage: Passage, problems: list[str], started: float
+    ) -> LevelCell:
+        """The cell no written attempt held up for: the line quoted when it is short enough,
+        "not described" otherwise."""
+        if count_sentences(line.text) <= MAX_SENTENCES:
             # The document does describe the level: its own line is the cell, word for word.
             quote = line.text[:1].upper() + line.text[1:]
             return LevelCell(
@@ -316,17 +318,14 @@ class LevelGuideBuilder:
             seconds=round(self.clock() - started, 2),
         )
 
-    def _draft(self, messages: list[ChatMessage], sampling: dict[str, Any]) -> str:
-        reply = self.engine.chat_text(
-            messages,
-            response_format=response_format(self.services, CellDraft, name="level_cell"),
-            max_tokens=self.cfg.max_tokens,
-            **sampling,
+    def _draft(self, messages: list[ChatMessage], attempt: int) -> str:
+        draft, _ = self.drafter.draft(
+            messages, CellDraft, name="level_cell", max_tokens=self.cfg.max_tokens, attempt=attempt
         )
-        text = parse_reply(CellDraft, reply).cell
+        text = draft.cell
         if "?" in text:
             raise Rejected("the cell must state what the level does, not ask a question.")
-        if len(_SENTENCE.findall(text.rstrip() + " ")) > MAX_SENTENCES:
+        if count_sentences(text) > MAX_SENTENCES:
             raise Rejected("the cell must be one or two sentences.")
         return text
 
@@ -344,7 +343,7 @@ class LevelGuideBuilder:
                 + ", ".join(added[:6])
                 + "); keep to its own terms."
             )
-        verdict = self.engine.verifier().check_against(
+        verdict = self.drafter.verifier.check_against(
             Statement(text=text, cites=[1]), [1], [context], messages
         )
         if not verdict.supported:

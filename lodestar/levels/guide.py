@@ -11,8 +11,9 @@ import io
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
-from lodestar.answering.engine import Citation
-from lodestar.grounding.verifier import missing_terms
+from lodestar.answering.citations import Citation
+from lodestar.core.text import location
+from lodestar.grounding.guard import missing_terms
 
 NOT_DESCRIBED = "not described"
 
@@ -265,13 +266,13 @@ def ungrounded_cell_terms(cell: LevelCell) -> list[str]:
 
 
 def _cite_key(source: Citation) -> tuple[str, str]:
-    return (source.source, " › ".join(p for p in (source.title, source.heading) if p))
+    return (source.source, source.location)
 
 
 def _where(source: Citation | None) -> str:
     if source is None:
         return ""
-    return f"{source.title} › {source.heading} ({source.source})"
+    return f"{location(source.title, source.heading, keep_empty='both')} ({source.source})"
 
 
 def _md_cell(cell: LevelCell, numbers: dict[tuple[str, str], int]) -> str:
@@ -283,7 +284,7 @@ def _md_cell(cell: LevelCell, numbers: dict[tuple[str, str], int]) -> str:
 def _cell_text(cell: LevelCell) -> str:
     if not cell.described or cell.source is None:
         return f"_{NOT_DESCRIBED}_"
-    return f"{cell.text} ({cell.source.title} › {cell.source.heading})"
+    return f"{cell.text} ({location(cell.source.title, cell.source.heading, keep_empty='both')})"
 
 
 def _escape(text: str) -> str:

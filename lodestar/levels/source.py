@@ -12,19 +12,10 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
+from lodestar.components.store.catalogue import match_known, split_list
 from lodestar.core.errors import UnknownRoleError
-from lodestar.interview.plan import (
-    LevelLine,
-    category_of,
-    competency_of,
-    in_area,
-    level_lines,
-    match_known,
-    passage_from_meta,
-    passage_text,
-    split_list,
-)
-from lodestar.retrieval.hybrid import Passage
+from lodestar.retrieval.passages import Passage, passage_from_record, passage_text
+from lodestar.retrieval.sections import LevelLine, category_of, competency_of, in_area, level_lines
 
 if TYPE_CHECKING:
     from lodestar.components.services import Services
@@ -84,7 +75,7 @@ def level_sources(services: Services) -> LevelSources:
             continue  # a single level's line does not describe levels
         for n, level in enumerate(listed):
             positions.setdefault(level, []).append(n)
-        passage = passage_from_meta(text, meta, 1.0, str(node_id))
+        passage = passage_from_record(text, meta, 1.0, str(node_id))
         order = int(meta.get("chunk_index", 0) or 0)
         section = sections.setdefault(
             (passage.source, heading),

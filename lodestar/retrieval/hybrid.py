@@ -9,94 +9,18 @@ from __future__ import annotations
 
 import math
 import time
-from dataclasses import asdict, dataclass, field
-from functools import cache
 from typing import TYPE_CHECKING, Any
 
 from lodestar.core.errors import IndexEmptyError, IndexMismatchError
+from lodestar.retrieval.fusion import fuse
+from lodestar.retrieval.passages import Passage, PassageFilters, RetrievalResult
 
 if TYPE_CHECKING:
     from llama_index.core.schema import NodeWithScore, QueryBundle
     from llama_index.core.vector_stores.types import MetadataFilters
 
     from lodestar.components.services import Services
-    from lodestar.components.store.chroma import IndexState
-
-
-@dataclass
-class Passage:
-    """One retrieved passage, as shown to users and handed to the answer stage."""
-
-    text: str
-    source: str
-    title: str
-    heading: str
-    score: float
-    doc_type: str
-    page: int | None = None
-    node_id: str = ""
-    similarity: float | None = None
-
-    def to_json(self) -> dict[str, Any]:
-        """All fields, without empty optional ones."""
-        return {k: v for k, v in asdict(self).items() if v is not None}
-
-    @property
-    def location(self) -> str:
-        """'title › heading' for display."""
-        return " › ".join(part for part in (self.title, self.heading) if part)
-
-    @classmethod
-    def from_node(cls, hit: NodeWithScore, similarity: float | None = None) -> Passage:
-        """Build from a llama-index retrieval hit."""
-        meta = hit.node.metadata
-        page = meta.get("page")
-        return cls(
-            text=hit.node.get_content(),
-            source=str(meta.get("source", "")),
-            title=str(meta.get("title", "")),
-            heading=str(meta.get("heading", "")),
-            score=round(float(hit.score or 0.0), 4),
-            doc_type=str(meta.get("doc_type", "")),
-            page=int(page)
-            if isinstance(page, int | float) and not isinstance(page, bool)
-            else None,
-            node_id=hit.node.node_id,
-            similarity=None if similarity is None else round(similarity, 4),
-        )
-
-
-@dataclass
-class PassageFilters:
-    """Restrict retrieval to a document type and/or a role (values from the front matter)."""
-
-    doc_type: str | None = None
-    role: str | None = None
-
-    def to_metadata_filters(self) -> MetadataFilters | None:
-        """llama-index filters understood by both Chroma and the BM25 retriever."""
-        from llama_index.core.vector_stores.types import MetadataFilter, MetadataFilters
-
-        from ingest.chunking import role_key
-
-        filters = []
-        if self.doc_type:
-            filters.append(MetadataFilter(key="doc_type", value=self.doc_type))
-        if self.role:
-            filters.append(MetadataFilter(key=role_key(self.role), value=1))
-        return MetadataFilters(filters=filters) if filters else None
-
-
-@dataclass
-class RetrievalResult:
-    """Passages for a question, or the finding that the knowledge base does not cover it."""
-
-    question: str
-    passages: list[Passage]
-    covered: bool
-    best_similarity: float
-    closest_topics: list[str] = field(default_factory=list)
-    ms: float = 0.0
+    from lodestar.components.store.manifest import IndexState
 
 
 def _vector_hits(
@@ -167,17 +91,17 @@ def retrieve(
             closest_topics=_topics(vector_hits),
             ms=(time.perf_counter() - started) * 1000,
         )
-    keyword = load_keyword_retriever(services, settings.candidates, metadata_filters, state)
-    if keyword is None:
-        fused = vector_hits[:k]
-    else:
-        fusion = one_query_fusion(
-            [_fetched_retriever_class()(vector_hits), keyword],
-            mode=settings.fusion,
-            weights=[settings.vector_weight, 1.0 - settings.vector_weight],
-            top_k=k,
-        )
-        fused = fusion.retrieve(bundle)
+    keyword = load_keyword_retriever(
+        services.keyword_cache, state, settings.candidates, metadata_filters
+    )
+    fused = fuse(
+        vector_hits,
+        keyword,
+        bundle,
+        mode=settings.fusion,
+        vector_weight=settings.vector_weight,
+        top_k=k,
+    )
     passages = [Passage.from_node(hit, similarity.get(hit.node.node_id)) for hit in fused]
     return RetrievalResult(
         question=question,
@@ -187,61 +111,6 @@ def retrieve(
         closest_topics=_topics(vector_hits),
         ms=(time.perf_counter() - started) * 1000,
     )
-
-
-def one_query_fusion(retrievers: list[Any], *, mode: str, weights: list[float], top_k: int) -> Any:
-    """llama-index's `QueryFusionRetriever` for one query, built without resolving an LLM."""
-    return _one_query_fusion_class()(retrievers, mode=mode, weights=weights, top_k=top_k)
-
-
-@cache
-def _one_query_fusion_class() -> type:
-    from llama_index.core.base.base_retriever import BaseRetriever
-    from llama_index.core.retrievers import QueryFusionRetriever
-    from llama_index.core.retrievers.fusion_retriever import FUSION_MODES, QUERY_GEN_PROMPT
-
-    class OneQueryFusion(QueryFusionRetriever):
-        """Fusion of the retrievers' results for the one question asked.
-
-        `QueryFusionRetriever.__init__` resolves an LLM even when `num_queries=1` never calls
-        it, and resolving imports LangChain for a type check: ~0.8 s of every cold command.
-        This sets the same attributes without that step (a test compares them and the fused
-        ranking with the parent's); retrieval and fusion are the parent's own code.
-        """
-
-        def __init__(
-            self, retrievers: list[Any], *, mode: str, weights: list[float], top_k: int
-        ) -> None:
-            self.num_queries = 1
-            self.query_gen_prompt = QUERY_GEN_PROMPT
-            self.similarity_top_k = top_k
-            self.mode = FUSION_MODES(mode)
-            self.use_async = False
-            self._retrievers = retrievers
-            self._retriever_weights = [w / sum(weights) for w in weights]
-            self._llm = None  # type: ignore[assignment]  # no query generation with one query
-            BaseRetriever.__init__(self)
-
-    return OneQueryFusion
-
-
-@cache
-def _fetched_retriever_class() -> type:
-    from llama_index.core.base.base_retriever import BaseRetriever
-    from llama_index.core.schema import NodeWithScore
-
-    class FetchedRetriever(BaseRetriever):
-        """Hands hits already fetched to fusion, which would otherwise query Chroma again."""
-
-        def __init__(self, hits: list[NodeWithScore]) -> None:
-            super().__init__()
-            self._hits = hits
-
-        def _retrieve(self, query_bundle: Any) -> list[NodeWithScore]:
-            # Copies: fusion rescales scores in place, and `hits` keep the raw similarities.
-            return [NodeWithScore(node=hit.node, score=hit.score) for hit in self._hits]
-
-    return FetchedRetriever
 
 
 def retrieve_passages(question: str, services: Services, k: int | None = None) -> list[Passage]:

@@ -2,7 +2,7 @@
 
 The local model runs in-process through llama-cpp-python's chat completion, which applies the
 chat template stored in the GGUF file and supports JSON-schema-constrained output and grammars.
-Remote errors are turned into `LLMUnavailableError` with one clear message.
+Remote errors are turned into clear messages by the chat gateway (`gateway.py`).
 """
 
 from __future__ import annotations
@@ -26,7 +26,7 @@ from llama_index.core.llms.callbacks import llm_chat_callback, llm_completion_ca
 from llama_index.core.llms.custom import CustomLLM
 from pydantic import Field, PrivateAttr
 
-from lodestar.core.errors import ConfigurationError, LLMUnavailableError
+from lodestar.core.errors import ConfigurationError
 
 if TYPE_CHECKING:
     from llama_index.core.llms import LLM
@@ -174,7 +174,7 @@ def local_model_path(settings: Settings) -> Path:
     from lodestar.components.llm.bundled import ensure_bundled_model, tiny_model_path
 
     model = settings.llm.model
-    if model in (None, "", "bundled"):
+    if settings.llm.uses_default_model or model is None:  # (`is None` narrows the type)
         return ensure_bundled_model(settings.models_dir)
     if model == "tiny":
         return tiny_model_path()
@@ -206,7 +206,7 @@ def build_llm(settings: Settings) -> LLM:
             path = local_model_path(settings)
             return LlamaCppChat(
                 model_path=str(path),
-                model_name=LOCAL_MODEL_NAME if cfg.model in (None, "", "bundled") else path.stem,
+                model_name=LOCAL_MODEL_NAME if cfg.uses_default_model else path.stem,
                 context_window=cfg.context_window,
                 max_tokens=cfg.max_answer_tokens,
                 temperature=cfg.temperature,
@@ -240,39 +240,3 @@ def build_llm(settings: Settings) -> LLM:
                 **_remote_options(settings),
             )
     raise ConfigurationError(f"unknown LLM backend {cfg.backend!r}")
-
-
-def describe_remote_error(exc: Exception, settings: Settings) -> LLMUnavailableError | None:
-    """One clear message for an OpenAI-SDK error, or None if `exc` is not one."""
-    try:
-        import openai
-    except ImportError:  # pragma: no cover - openai is a dependency
-        return None
-    where = settings.llm.api_base or "the OpenAI API"
-    hint = "check LODESTAR_LLM__API_BASE / LODESTAR_LLM__MODEL, or use the bundled model (backend local)"
-    if isinstance(exc, openai.APITimeoutError):
-        return LLMUnavailableError(f"the model server at {where} timed out", hint=hint)
-    if isinstance(exc, openai.APIConnectionError):
-        return LLMUnavailableError(f"cannot connect to the model server at {where}", hint=hint)
-    if isinstance(exc, openai.AuthenticationError):
-        return LLMUnavailableError(
-            f"the model server at {where} rejected the API key (401)",
-            hint="set LODESTAR_LLM__API_KEY (or OPENAI_API_KEY)",
-        )
-    if isinstance(exc, openai.RateLimitError):
-        return LLMUnavailableError(
-            f"the model server at {where} is rate-limiting requests (429), even after retries",
-            hint="wait and try again, or raise LODESTAR_LLM__MAX_RETRIES",
-        )
-    if isinstance(exc, openai.NotFoundError):
-        return LLMUnavailableError(
-            f"the model server at {where} does not know model {settings.llm.model!r} (404)",
-            hint=hint,
-        )
-    if isinstance(exc, openai.APIStatusError):
-        return LLMUnavailableError(
-            f"the model server at {where} answered {exc.status_code}: {exc.message}", hint=hint
-        )
-    if isinstance(exc, openai.OpenAIError):
-        return LLMUnavailableError(f"model request failed: {exc}", hint=hint)
-    return None

@@ -1,12 +1,13 @@
 """The BM25 keyword index (llama-index's bm25s retriever): a local cache of the collection.
 
 It is built from the passages in Chroma and stored in the data dir under the fingerprint of the
-ingested documents, which every ingest publishes in the collection's metadata (store.IndexState).
-A process that queries compares the published fingerprint with the index it has loaded, and loads
-or builds the matching one when they differ. So the machine that ingests and any number of
-query-only machines sharing a Chroma server all keep their BM25 in step with the collection, and
-a BM25 index lost in a crash is rebuilt by the next query or ingest. Each version is built in a
-staging folder and renamed into place, so a reader never sees half of one.
+ingested documents, which every ingest publishes in the collection's metadata
+(manifest.IndexState). A process that queries compares the published fingerprint with the index
+it has loaded, and loads or builds the matching one when they differ. So the machine that
+ingests and any number of query-only machines sharing a Chroma server all keep their BM25 in step
+with the collection, and a BM25 index lost in a crash is rebuilt by the next query or ingest.
+Each version is built in a staging folder and renamed into place, so a reader never sees half of
+one.
 """
 
 from __future__ import annotations
@@ -23,16 +24,17 @@ from typing import TYPE_CHECKING, Any
 from filelock import FileLock
 from llama_index.core.storage.docstore import SimpleDocumentStore
 
-from lodestar.components.store.chroma import IndexManifest, IndexState, get_collection
+from lodestar.components.store.chroma import get_collection
+from lodestar.components.store.manifest import IndexManifest, IndexPaths, IndexState
 
 if TYPE_CHECKING:
-    from collections.abc import Sequence
+    from collections.abc import Callable, Sequence
 
+    from chromadb.api import ClientAPI
     from llama_index.core.schema import BaseNode
     from llama_index.core.vector_stores.types import MetadataFilters
     from llama_index.retrievers.bm25 import BM25Retriever
-
-    from lodestar.components.services import Services
+    from llama_index.vector_stores.chroma import ChromaVectorStore
 
 FINGERPRINT_FILE = "lodestar_fingerprint.json"
 KEEP_VERSIONS = 2  # the current index and the one before, which another process may be loading
@@ -44,12 +46,12 @@ def _stemmer() -> Any:
     return Stemmer.Stemmer("english")
 
 
-def docstore_fingerprint(services: Services) -> str:
+def docstore_fingerprint(paths: IndexPaths) -> str:
     """A hash of every ingested document's id and content hash, across all sources."""
-    manifest = IndexManifest.load(services.paths.manifest)
+    manifest = IndexManifest.load(paths.manifest)
     digest = hashlib.sha256()
     for record in sorted(manifest.sources if manifest else [], key=lambda r: r.name):
-        path = services.paths.docstore(record.name)
+        path = paths.docstore(record.name)
         if path.exists():
             hashes = SimpleDocumentStore.from_persist_path(str(path)).get_all_document_hashes()
             for doc_hash, doc_id in sorted(hashes.items(), key=lambda kv: kv[1]):
@@ -57,9 +59,9 @@ def docstore_fingerprint(services: Services) -> str:
     return digest.hexdigest()
 
 
-def keyword_index_dir(services: Services, key: str) -> Path:
+def keyword_index_dir(paths: IndexPaths, key: str) -> Path:
     """Where the BM25 index built for fingerprint `key` lives in this data dir."""
-    return services.paths.bm25 / hashlib.sha256(key.encode()).hexdigest()[:16]
+    return paths.bm25 / hashlib.sha256(key.encode()).hexdigest()[:16]
 
 
 def _built_key(path: Path) -> str | None:
@@ -69,43 +71,50 @@ def _built_key(path: Path) -> str | None:
         return None
 
 
-def _builder_lock(services: Services) -> FileLock:
+def _builder_lock(paths: IndexPaths) -> FileLock:
     # One builder per data dir at a time: an ingest and query processes may all want the index.
-    root = services.paths.bm25
+    root = paths.bm25
     root.parent.mkdir(parents=True, exist_ok=True)
     return FileLock(str(root.with_name(root.name + ".lock")))
 
 
 def build_keyword_index(
-    services: Services, key: str, nodes: Sequence[BaseNode] | None = None
+    paths: IndexPaths, key: str, load_nodes: Callable[[], Sequence[BaseNode]]
 ) -> bool:
     """Build the BM25 index for fingerprint `key`; False if it was there.
 
-    From the collection's passages, or from `nodes` when the caller holds them already.
+    From the passages `load_nodes` returns (asked only when the index must be built): the
+    collection's, or the nodes a caller holds already.
     """
-    with _builder_lock(services):
-        return _build(services, key, nodes)
+    with _builder_lock(paths):
+        return _build(paths, key, load_nodes)
 
 
-def open_keyword_index(services: Services, key: str) -> BM25Retriever | None:
+def collection_nodes(vector_store: ChromaVectorStore) -> Callable[[], Sequence[BaseNode]]:
+    """Loads every passage of the collection, for `build_keyword_index`."""
+    return lambda: vector_store.get_nodes(node_ids=None)
+
+
+def open_keyword_index(
+    paths: IndexPaths, vector_store: ChromaVectorStore, key: str
+) -> BM25Retriever | None:
     """Load the BM25 index for fingerprint `key`, building it first if this data dir lacks it."""
-    with _builder_lock(services):  # held while loading, so no builder prunes it meanwhile
-        _build(services, key)
-        path = keyword_index_dir(services, key)
+    with _builder_lock(paths):  # held while loading, so no builder prunes it meanwhile
+        _build(paths, key, collection_nodes(vector_store))
+        path = keyword_index_dir(paths, key)
         return load_bm25_base(path) if (path / "params.index.json").exists() else None
 
 
-def _build(services: Services, key: str, nodes: Sequence[BaseNode] | None = None) -> bool:
+def _build(paths: IndexPaths, key: str, load_nodes: Callable[[], Sequence[BaseNode]]) -> bool:
     from llama_index.retrievers.bm25 import BM25Retriever
 
-    target = keyword_index_dir(services, key)
+    target = keyword_index_dir(paths, key)
     if _built_key(target) == key:
         return False
-    root = services.paths.bm25
+    root = paths.bm25
     if (root / "params.index.json").exists():  # the single-folder layout of earlier versions
         shutil.rmtree(root)
-    if nodes is None:
-        nodes = services.vector_store.get_nodes(node_ids=None)
+    nodes = load_nodes()
     staging = root / f".staging-{target.name}"
     shutil.rmtree(staging, ignore_errors=True)
     staging.mkdir(parents=True)
@@ -131,11 +140,13 @@ def _prune(root: Path, keep: Path) -> None:
         shutil.rmtree(old, ignore_errors=True)
 
 
-def refresh_keyword_index(services: Services) -> bool:
+def refresh_keyword_index(
+    paths: IndexPaths, vector_store: ChromaVectorStore, client: ClientAPI, collection_name: str
+) -> bool:
     """End of an ingest: build BM25 for what is indexed now, then publish its fingerprint."""
-    fingerprint = docstore_fingerprint(services)
-    rebuilt = build_keyword_index(services, fingerprint)
-    collection = get_collection(services.chroma_client, services.settings.chroma.collection)
+    fingerprint = docstore_fingerprint(paths)
+    rebuilt = build_keyword_index(paths, fingerprint, collection_nodes(vector_store))
+    collection = get_collection(client, collection_name)  # re-read: its metadata as of now
     state = IndexState.read(collection)
     state.fingerprint = fingerprint
     state.updated = datetime.now(UTC).isoformat(timespec="seconds")
@@ -150,12 +161,14 @@ class KeywordIndexCache:
     an ingest on another machine never stalls the queries here.
     """
 
-    def __init__(self) -> None:
-        """Nothing loaded yet."""
+    def __init__(self, paths: IndexPaths, vector_store: ChromaVectorStore) -> None:
+        """Nothing loaded yet; versions are built in `paths` from `vector_store`'s passages."""
+        self.paths = paths
+        self.vector_store = vector_store
         self._loaded: tuple[str, BM25Retriever | None] | None = None
         self._loading = threading.Lock()
 
-    def get(self, services: Services, key: str) -> BM25Retriever | None:
+    def get(self, key: str) -> BM25Retriever | None:
         """The BM25 base retriever for fingerprint `key` (None if the collection was empty)."""
         loaded = self._loaded
         if loaded is not None and loaded[0] == key:
@@ -165,7 +178,10 @@ class KeywordIndexCache:
         try:
             loaded = self._loaded
             if loaded is None or loaded[0] != key:
-                self._loaded = loaded = (key, open_keyword_index(services, key))
+                self._loaded = loaded = (
+                    key,
+                    open_keyword_index(self.paths, self.vector_store, key),
+                )
             return loaded[1]
         finally:
             self._loading.release()
@@ -190,14 +206,14 @@ def _positive_bm25_class() -> type:
 
 
 def load_keyword_retriever(
-    services: Services,
+    cache: KeywordIndexCache,
+    state: IndexState,
     top_k: int,
     filters: MetadataFilters | None = None,
-    state: IndexState | None = None,
 ) -> BM25Retriever | None:
-    """A BM25 retriever in step with the collection, or None if it is empty (or all filtered)."""
-    state = state or services.index_state()
-    base = services.keyword_cache.get(services, state.keyword_key)
+    """A BM25 retriever in step with the collection (`state` as just read), or None if it is
+    empty (or all filtered)."""
+    base = cache.get(state.keyword_key)
     if base is None:
         return None
     try:

@@ -22,12 +22,10 @@ from ragas.llms.base import InstructorBaseRagasLLM
 from ragas.metrics.collections.base import BaseMetric
 from ragas.metrics.result import MetricResult
 
-from lodestar.grounding.verifier import (
-    evidence_line,
-    guard_findings,
-    split_statements,
-    statement_messages,
-)
+from lodestar.grounding.evidence import evidence_line
+from lodestar.grounding.guard import guard_findings
+from lodestar.grounding.judge import statement_messages
+from lodestar.grounding.statements import split_statements
 
 
 class StatementVerdict(BaseModel):

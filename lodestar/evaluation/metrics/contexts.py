@@ -1,9 +1,9 @@
-"""Deterministic metrics: what can be scored without a judge, on every golden case.
+"""Context metrics without a judge: how well what the model read covers the references.
 
-Key-fact presence, citation validity, refusal behaviour and retrieval hit rate are plain checks
-of the answer against the case; context recall and precision are ragas's non-LLM metrics with a
-containment similarity (a reference context is a few sentences, a passage up to 200 tokens, so
-ragas's default whole-string Levenshtein would call every match a miss).
+Context recall and precision are ragas's non-LLM metrics with a containment similarity (a
+reference context is a few sentences, a passage up to 200 tokens, so ragas's default
+whole-string Levenshtein would call every match a miss); the retrieval hit rate asks whether a
+top passage holds a key fact or a reference context.
 """
 
 from __future__ import annotations
@@ -22,14 +22,12 @@ with warnings.catch_warnings():
     from ragas.metrics import NonLLMContextPrecisionWithReference, NonLLMContextRecall
 
 from lodestar.evaluation.dataset import GoldenCase, contains_fact, normalize_text
-from lodestar.grounding.verifier import split_statements
 
 if t.TYPE_CHECKING:
     from langchain_core.callbacks import Callbacks
     from ragas.run_config import RunConfig
 
-    from lodestar.answering.engine import Answer
-    from lodestar.retrieval.hybrid import Passage
+    from lodestar.retrieval.passages import Passage
 
 # partial_ratio of two unrelated English passages often reaches 0.5-0.6; a reference context
 # inside a passage scores >= 0.9 (it is a verbatim copy, up to a chunk boundary).
@@ -68,39 +66,6 @@ def context_metrics() -> tuple[NonLLMContextRecall, NonLLMContextPrecisionWithRe
         distance_measure=PassageContainment(), threshold=CONTAINMENT_THRESHOLD
     )
     return recall, precision
-
-
-def key_fact_recall(answer: str, key_facts: list[str]) -> float | None:
-    """Share of the case's key facts the answer states (None when the case has none)."""
-    if not key_facts:
-        return None
-    return sum(contains_fact(answer, fact) for fact in key_facts) / len(key_facts)
-
-
-@dataclass
-class CitationReport:
-    """Whether an answer's citations are usable: none dangling, every statement cited."""
-
-    dangling: list[int]
-    statements: int
-    cited_statements: int
-
-    @property
-    def valid(self) -> bool:
-        """No dangling citation and every factual statement cited."""
-        return not self.dangling and self.cited_statements == self.statements
-
-
-def check_answer_citations(answer: Answer) -> CitationReport:
-    """Citation validity of a generated answer (the engine removes and reports dangling ones)."""
-    statements = split_statements(answer.answer)
-    supplied = len(answer.supplied)
-    dangling = sorted(
-        {n for s in statements for n in s.cites if not 1 <= n <= supplied}
-        | set(answer.removed_citations)
-    )
-    cited = sum(1 for s in statements if any(1 <= n <= supplied for n in s.cites))
-    return CitationReport(dangling=dangling, statements=len(statements), cited_statements=cited)
 
 
 def retrieval_hit(passages: list[Passage], case: GoldenCase, k: int) -> bool | None:
