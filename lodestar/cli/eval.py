@@ -7,7 +7,6 @@ from __future__ import annotations
 
 import asyncio
 import json
-import os
 import time
 from pathlib import Path
 from typing import Annotated, Any
@@ -125,7 +124,6 @@ def run_eval(
     """Run a suite (default ci) and exit 1 when a threshold is missed; or calibrate the judge."""
     if ctx.invoked_subcommand is not None:
         return
-    os.environ.setdefault("RAGAS_DO_NOT_TRACK", "true")
     settings = _with_judge(load_settings(data_dir, knowledge_dir), judge)
     with user_errors():
         if answerability:
@@ -301,7 +299,6 @@ def generate(
     """
     from lodestar.evaluation.generate import propose_cases
 
-    os.environ.setdefault("RAGAS_DO_NOT_TRACK", "true")
     settings = load_settings(data_dir, knowledge_dir)
     with user_errors():
         cases = propose_cases(common.build_services(settings), size)
