@@ -29,12 +29,8 @@ class ChatGateway:
 
     def text(self, messages: list[ChatMessage], **kwargs: Any) -> str:
         """One non-streaming reply, with remote errors translated."""
-        try:
-            return self.llm.chat(messages, **kwargs).message.content or ""
-        except LodestarError:
-            raise
-        except Exception as exc:
-            raise self.translate(exc) from exc
+        reply = self.guarded(self.llm.chat)(messages, **kwargs)
+        return reply.message.content or ""
 
     def stream(self, messages: list[ChatMessage], **kwargs: Any) -> Iterator[str]:
         """The reply's text deltas as they are generated, with remote errors translated."""
