@@ -1,83 +1,152 @@
-"""Bytes to text: UTF-8 first, then an encoding detected with confidence, else a clear refusal.
+"""Bytes to text: a byte-order mark or UTF-8 first, else the reading a person would choose.
 
-Teams keep notes saved by old editors (Windows-1252, Latin-1, UTF-16 from Notepad). Such a file is
-read in the encoding charset-normalizer detects, provided the decoded text reads as text (little
-"mess" and almost no control characters); bytes that no encoding turns into text are rejected.
+Teams keep notes saved by old editors: Windows-1252 or Latin-1, Mac Roman, Central European,
+Baltic, Cyrillic, Greek, Shift-JIS, UTF-16 from Notepad or without a byte-order mark (told by
+where its NULs fall). A file that is none of UTF-8/16/32 is decoded in every code page below,
+and since each decodes most bytes to something, each reading is judged as text: the fewest
+characters a reader stumbles on win (plausibility.py), ties go to the reading the language of
+its plain words spells, then to the one with more common words, then to Windows-1252 (or
+Windows-1251) when the other readings could be written in it too, then to one that fits a
+language clearly better. Two readings still equally plausible are different text that cannot be
+told apart: the file is refused rather than indexed as mojibake, as are bytes that no code page
+turns into text.
 """
 
 from __future__ import annotations
 
 import codecs
+import re
 import unicodedata
+from dataclasses import dataclass
 
+from ingest.plausibility import known_words, language_fit, misfit, stumbles
 from lodestar.core.errors import DocumentError
 
 UTF8 = "utf-8"
-MAX_MESS = 0.10  # charset-normalizer's mess ratio above which a decoding is not trusted
+# Windows' own code pages for Western and Cyrillic text, preferred on ties within their script.
+PREFERRED_LEGACY = ("cp1252", "cp1251")
+# The code pages people's tools write, in order of preference among identical readings; the
+# names in one group are tried in turn (Windows' cp932 reads what strict Shift-JIS cannot).
+LEGACY_ENCODINGS: tuple[tuple[str, ...], ...] = (
+    ("cp1252",),
+    ("iso8859_15",),
+    ("mac_roman",),
+    ("cp1250",),
+    ("iso8859_2",),
+    ("cp1257",),
+    ("cp1254",),
+    ("cp1251",),
+    ("koi8_r",),
+    ("koi8_u",),
+    ("mac_cyrillic",),
+    ("cp866",),
+    ("cp1253",),
+    ("cp1255",),
+    ("cp1256",),
+    ("shift_jis", "cp932"),
+    ("euc_jp",),
+    ("gbk",),
+    ("big5",),
+    ("euc_kr",),
+)
 MAX_CONTROL_SHARE = 0.01  # control or unassigned characters allowed in decoded text
-TIE_MESS = 0.02  # candidates this close in mess ratio ...
-TIE_COHERENCE = 0.05  # ... and in language coherence are equally good readings
-PREFERRED_LEGACY = "cp1252"
-_UTF16_BOMS = (codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)
+MAX_STUMBLE_SHARE = 0.5  # of the characters beyond ASCII, at most this many may be odd
+CLEAR_FIT = 0.1  # a tie is broken by language fit only by at least this much
+EXCERPT = 64 * 1024  # bytes (or characters) of a long file judged: its start, then its lines
+# beyond ASCII
+_WESTERN = {"cp1252", "iso8859_15", "mac_roman"}
+_BOMS = (
+    (codecs.BOM_UTF32_LE, "utf-32"),
+    (codecs.BOM_UTF32_BE, "utf-32"),
+    (codecs.BOM_UTF16_LE, "utf-16"),
+    (codecs.BOM_UTF16_BE, "utf-16"),
+)
+_LINE_BEYOND_ASCII = re.compile(rb"(?m)^[^\n]*[\x80-\xff][^\n]*\n?")
+
+
+@dataclass(frozen=True)
+class Reading:
+    """One way to decode the bytes: the judged text, the code pages giving it, its oddities."""
+
+    text: str
+    encodings: tuple[str, ...]
+    stumbles: int
 
 
 def decode_text(raw: bytes) -> tuple[str, str]:
     """The text in `raw` and the encoding it was read with; DocumentError if undecidable."""
-    if raw.startswith(_UTF16_BOMS):
-        # A byte-order mark declares UTF-16; a file it does not fit is broken, not legacy text.
-        text, encoding, _ = _detect(raw)
-        if encoding is None or not encoding.startswith("utf_16"):
-            raise DocumentError("starts with a UTF-16 byte-order mark but is not UTF-16 text")
-        return text.lstrip("\ufeff"), "utf-16"
-    if b"\x00" in raw[:8192]:
-        raise DocumentError("binary content in a text file (NUL bytes); is the extension right?")
+    for bom, encoding in _BOMS:
+        if raw.startswith(bom):
+            return _declared(raw, encoding)
+    if b"\x00" in raw[:EXCERPT]:
+        return _utf16_by_nul_pattern(raw)
+    # A UTF-8 mark before bytes that are not UTF-8 is a tool's slip: the rest is judged alone.
+    body = raw.removeprefix(codecs.BOM_UTF8)
     try:
-        return raw.decode("utf-8-sig"), UTF8
+        return body.decode(UTF8), UTF8
     except UnicodeDecodeError as exc:
         position = exc.start
-    text, encoding, rivals = _detect(raw)
-    if encoding is None:
-        detail = f"could be {' or '.join(rivals)}" if rivals else "no encoding reads it as text"
+    excerpt = _excerpt(body)
+    best, rivals = choose_reading(legacy_readings(excerpt, whole=body))
+    if best is None:
+        detail = (
+            f"could be {' or '.join(reading.encodings[0] for reading in rivals[:3])}"
+            if rivals
+            else "no encoding reads it as text"
+        )
+        offset = position + len(raw) - len(body)
         raise DocumentError(
-            f"not valid UTF-8 (byte 0x{raw[position]:02x} at offset {position}) and its "
+            f"not valid UTF-8 (byte 0x{body[position]:02x} at offset {offset}) and its "
             f"encoding cannot be told: {detail}",
             hint="re-save the file as UTF-8",
         )
-    return text, encoding
+    encoding = best.encodings[0]
+    return (best.text if excerpt is body else body.decode(encoding)), encoding
 
 
-def _detect(raw: bytes) -> tuple[str, str | None, list[str]]:
-    """Text and encoding when one reading of the bytes is clearly best; else the rival names.
+def legacy_readings(excerpt: bytes, whole: bytes | None = None) -> list[Reading]:
+    """Each distinct text the legacy code pages make of `excerpt` that reads as text, judged.
 
-    charset-normalizer ranks candidate encodings by "mess" and by how well the text fits a
-    language. On short Western text several single-byte encodings tie (Windows-1252, -1250,
-    CP775 ...) and its first choice is then arbitrary. Tied candidates that read the bytes as
-    the same text agree; among ones that disagree, Windows-1252 (Windows' default for Western
-    European languages, which Latin-1 files also decode in) is taken when it is one of them.
-    Otherwise the file is ambiguous and refused rather than indexed as mojibake.
+    A code page counts only if it decodes all of `whole` (the file the excerpt is from).
     """
-    from charset_normalizer import from_bytes
+    texts: dict[str, list[str]] = {}
+    for group in LEGACY_ENCODINGS:
+        for encoding in group:
+            try:
+                text = excerpt.decode(encoding)
+                if whole is not None and whole is not excerpt:
+                    whole.decode(encoding)
+            except UnicodeDecodeError:
+                continue
+            if looks_like_text(text):
+                texts.setdefault(text, []).append(encoding)
+            break
+    return [Reading(text, tuple(names), stumbles(text)) for text, names in texts.items()]
 
-    candidates = [
-        match
-        for match in from_bytes(raw)
-        if match.chaos <= MAX_MESS and looks_like_text(str(match))
-    ]
-    if not candidates:
-        return "", None, []
-    top = candidates[0]
-    tied = [
-        match
-        for match in candidates
-        if match.chaos <= top.chaos + TIE_MESS and match.coherence >= top.coherence - TIE_COHERENCE
-    ]
-    readings: dict[str, list[str]] = {}
-    for match in tied:
-        readings.setdefault(str(match), []).extend(match.could_be_from_charset)
-    for text, encodings in readings.items():
-        if len(readings) == 1 or PREFERRED_LEGACY in encodings:
-            return text, PREFERRED_LEGACY if PREFERRED_LEGACY in encodings else encodings[0], []
-    return "", None, [encodings[0] for encodings in readings.values()][:3]
+
+def choose_reading(readings: list[Reading]) -> tuple[Reading | None, list[Reading]]:
+    """The reading a person would take, else None and the equally plausible rivals.
+
+    The fewest stumbles win. Among tied readings: the one whose letters the language of the
+    plain words spells ("déjà" over "déjŕ" in English text), then the one with the most common
+    words of a language ("się" over "siź"). Still tied, Windows-1252 wins when every other one
+    is Western text too (could be written in Windows-1252: the same bytes read on a Mac), and
+    likewise Windows-1251 among Cyrillic readings; otherwise a reading must fit a language
+    clearly better than the rest (`language_fit`), or there is no choice.
+    """
+    tied = [reading for reading in readings if _few_stumbles(reading) and _own_script(reading)]
+    for measure in (_stumbles, _misfit, _unknown_words):
+        scores = [measure(reading) for reading in tied]
+        tied = [
+            reading for reading, score in zip(tied, scores, strict=True) if score == min(scores)
+        ]
+    if len(tied) <= 1:
+        return (tied[0] if tied else None), []
+    for code_page in PREFERRED_LEGACY:
+        preferred = [reading for reading in tied if code_page in reading.encodings]
+        if preferred and all(_fits(reading.text, code_page) for reading in tied):
+            return preferred[0], []
+    return _most_coherent(tied), tied
 
 
 def looks_like_text(text: str) -> bool:
@@ -90,3 +159,111 @@ def looks_like_text(text: str) -> bool:
         if char not in "\n\r\t\f" and unicodedata.category(char) in ("Cc", "Cn", "Co", "Cs")
     )
     return odd / len(text) <= MAX_CONTROL_SHARE
+
+
+def _excerpt(raw: bytes) -> bytes:
+    """`raw` if short; else its start and then its lines beyond ASCII, EXCERPT bytes of each.
+
+    Cuts fall after a space or line end, which no legacy encoding uses inside a character.
+    """
+    if len(raw) <= 2 * EXCERPT:
+        return raw
+    cut = max(raw.rfind(b" ", 0, EXCERPT), raw.rfind(b"\n", 0, EXCERPT)) + 1 or EXCERPT
+    parts, size = [raw[:cut]], 0
+    for match in _LINE_BEYOND_ASCII.finditer(raw, cut):
+        parts.append(match.group())
+        size += len(match.group())
+        if size >= EXCERPT:
+            break
+    return b"".join(parts)
+
+
+def _declared(raw: bytes, encoding: str) -> tuple[str, str]:
+    """The text behind a UTF-16/32 mark; a file the mark does not fit is broken, not legacy."""
+    try:
+        text = raw.decode(encoding).lstrip("\ufeff")
+    except UnicodeDecodeError:
+        text = ""
+    if not looks_like_text(text[:EXCERPT]) or _bytes_paired_as_utf16(text[:EXCERPT]):
+        name = encoding.upper()
+        raise DocumentError(f"starts with a {name} byte-order mark but is not {name} text")
+    return text, encoding
+
+
+def _utf16_by_nul_pattern(raw: bytes) -> tuple[str, str]:
+    """UTF-16 without a byte-order mark, told by its NULs; else the NULs mean binary data.
+
+    In UTF-16 every character of the first 256 (ASCII's space, digits, line ends ...) has a NUL
+    high byte, so most NULs fall on odd offsets in little-endian text and on even ones in
+    big-endian text.
+    """
+    sample = raw[:EXCERPT]
+    high_byte_odd = sample[1::2].count(0) >= sample[0::2].count(0)
+    orders = ("utf-16-le", "utf-16-be") if high_byte_odd else ("utf-16-be", "utf-16-le")
+    for encoding in orders if len(raw) % 2 == 0 else ():
+        try:
+            text = raw.decode(encoding)
+        except UnicodeDecodeError:
+            continue
+        judged = text[:EXCERPT]
+        if looks_like_text(judged) and _few_stumbles(
+            Reading(judged, (encoding,), stumbles(judged))
+        ):
+            return text, encoding
+    raise DocumentError("binary content in a text file (NUL bytes); is the extension right?")
+
+
+def _bytes_paired_as_utf16(text: str) -> bool:
+    """True for 8-bit text behind a UTF-16 mark: no character below U+0100 (not even a space
+    or a line end), most of them two printable ASCII bytes ("broken" reads "牢歫湥")."""
+    if not text or any(ord(char) < 0x100 for char in text):
+        return False
+    paired = sum(1 for char in text if all(0x20 <= byte < 0x7F for byte in divmod(ord(char), 256)))
+    return paired >= 0.8 * len(text)
+
+
+def _few_stumbles(reading: Reading) -> bool:
+    beyond = sum(1 for char in reading.text if not char.isascii())
+    return reading.stumbles <= MAX_STUMBLE_SHARE * max(beyond, 1)
+
+
+def _own_script(reading: Reading) -> bool:
+    """False for a reading only a non-Western code page gives that has no letters beyond ASCII.
+
+    A Cyrillic, Greek, Hebrew, Arabic or East Asian code page is picked to write that script:
+    its reading of a file whose only characters beyond ASCII are symbols ("5% √ mostly") is
+    not what the file's author wrote.
+    """
+    if _WESTERN & set(reading.encodings):
+        return True
+    return any(char.isalpha() and not char.isascii() for char in reading.text)
+
+
+def _stumbles(reading: Reading) -> int:
+    return reading.stumbles
+
+
+def _misfit(reading: Reading) -> int:
+    return misfit(reading.text)
+
+
+def _unknown_words(reading: Reading) -> int:
+    return -known_words(reading.text)
+
+
+def _fits(text: str, code_page: str) -> bool:
+    """True when `text` could have been written in `code_page` (a same-script reading)."""
+    try:
+        text.encode(code_page)
+    except UnicodeEncodeError:
+        return False
+    return True
+
+
+def _most_coherent(tied: list[Reading]) -> Reading | None:
+    """The tied reading that fits a language clearly better than the others, if one does."""
+    fits = sorted(
+        ((language_fit(reading.text), rank) for rank, reading in enumerate(tied)), reverse=True
+    )
+    (best_fit, best), (next_fit, _) = fits[0], fits[1]
+    return tied[best] if best_fit - next_fit >= CLEAR_FIT else None

@@ -100,6 +100,7 @@ def test_oversized_file_is_rejected_with_the_limit(tmp_path: Path) -> None:
         ("Caf\u00e9 au lait \u2013 \u201cna\u00efve\u201d questions.\n", "cp1252", "cp1252"),
         ("caf\u00e9 au lait\n", "latin-1", "cp1252"),  # Latin-1 letters read the same in cp1252
         ("Hello team, saved by Notepad.\n", "utf-16", "utf-16"),
+        ("Hello team, exported without a byte-order mark.\n", "utf-16-le", "utf-16-le"),
         (
             "\u041d\u043e\u0432\u044b\u0435 \u0440\u0443\u043a\u043e\u0432\u043e\u0434"
             "\u0438\u0442\u0435\u043b\u0438 \u0432\u0441\u0442\u0440\u0435\u0447\u0430"
@@ -110,7 +111,7 @@ def test_oversized_file_is_rejected_with_the_limit(tmp_path: Path) -> None:
             "cp1251",
         ),
     ],
-    ids=["windows-1252", "latin-1", "utf-16", "windows-1251"],
+    ids=["windows-1252", "latin-1", "utf-16", "utf-16-le-without-bom", "windows-1251"],
 )
 def test_legacy_encodings_are_read_and_named(
     tmp_path: Path, text: str, encoding: str, declared: str

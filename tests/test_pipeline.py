@@ -10,8 +10,11 @@ from typing import Any
 import pytest
 from filelock import FileLock
 from helpers import make_docx, make_pdf, saved_page, write
+from typer.testing import CliRunner
 
 from ingest.pipeline import ingest_paths
+from lodestar.cli import common
+from lodestar.cli.main import app
 from lodestar.components.services import Services
 from lodestar.core.errors import IndexMismatchError, IngestLockedError
 from lodestar.retrieval.hybrid import retrieve_passages
@@ -293,6 +296,42 @@ def test_a_legacy_encoded_text_is_read_and_reported(
     texts = [text for doc, text in index_snapshot(services).values() if doc == "kb/cafe.txt"]
     assert any("caf\u00e9 on Fridays \u2013 na\u00efve" in text for text in texts)
     assert ingest_paths([corpus], services).decoded == [], "only new or changed files are noted"
+
+
+# Issue 24: a Windows-1252 note in English with a few French words, once refused as "could be
+# cp1257 or mac_latin2" (which read "naļve" and "dėją").
+ZEBRACORN_NOTE = (
+    "Caf\u00e9 budgets and r\u00e9sum\u00e9 reviews: the zebracorn review happens every quarter, "
+    "na\u00efve estimates are revised, and the team\u2019s d\u00e9j\u00e0 vu meetings are "
+    "cancelled. Every caf\u00e9 receipt is filed.\r\n"
+)
+
+
+def test_a_windows_1252_note_with_french_words_is_read_as_cp1252(
+    corpus: Path, make_services: Callable[..., Services]
+) -> None:
+    write(corpus / "zebracorn.txt", ZEBRACORN_NOTE.encode("cp1252"))
+    services = make_services()
+    report = ingest_paths([corpus], services)
+    assert report.failed == []
+    assert [(Path(n.path).name, n.note) for n in report.decoded] == [
+        ("zebracorn.txt", "read as cp1252 (not UTF-8)")
+    ]
+    text = " ".join(t for doc, t in index_snapshot(services).values() if doc == "kb/zebracorn.txt")
+    assert "na\u00efve estimates" in text
+    assert "team\u2019s d\u00e9j\u00e0 vu" in text
+
+
+def test_the_ingest_command_says_which_encoding_a_legacy_note_was_read_in(
+    corpus: Path, make_services: Callable[..., Services], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    note = write(corpus / "zebracorn.txt", ZEBRACORN_NOTE.encode("cp1252"))
+    services = make_services()
+    monkeypatch.setattr(common, "build_services", lambda settings: services)
+    result: Any = CliRunner().invoke(app, ["ingest", str(corpus)])
+    assert result.exit_code == 0, result.output
+    assert f"ingested: {note.resolve()}: read as cp1252 (not UTF-8)\n" in result.stdout
+    assert "failed:" not in result.output
 
 
 def test_word_and_web_pages_are_ingested_and_found(
