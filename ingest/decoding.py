@@ -134,7 +134,11 @@ def choose_reading(readings: list[Reading]) -> tuple[Reading | None, list[Readin
     likewise Windows-1251 among Cyrillic readings; otherwise a reading must fit a language
     clearly better than the rest (`language_fit`), or there is no choice.
     """
-    tied = [reading for reading in readings if _few_stumbles(reading) and _own_script(reading)]
+    tied = [
+        reading
+        for reading in readings
+        if _few_stumbles(reading.text, reading.stumbles) and _own_script(reading)
+    ]
     for measure in (_stumbles, _misfit, _unknown_words):
         scores = [measure(reading) for reading in tied]
         tied = [
@@ -146,7 +150,8 @@ def choose_reading(readings: list[Reading]) -> tuple[Reading | None, list[Readin
         preferred = [reading for reading in tied if code_page in reading.encodings]
         if preferred and all(_fits(reading.text, code_page) for reading in tied):
             return preferred[0], []
-    return _most_coherent(tied), tied
+    best = _most_coherent(tied)
+    return best, [] if best is not None else tied
 
 
 def looks_like_text(text: str) -> bool:
@@ -206,9 +211,7 @@ def _utf16_by_nul_pattern(raw: bytes) -> tuple[str, str]:
         except UnicodeDecodeError:
             continue
         judged = text[:EXCERPT]
-        if looks_like_text(judged) and _few_stumbles(
-            Reading(judged, (encoding,), stumbles(judged))
-        ):
+        if looks_like_text(judged) and _few_stumbles(judged, stumbles(judged)):
             return text, encoding
     raise DocumentError("binary content in a text file (NUL bytes); is the extension right?")
 
@@ -222,9 +225,10 @@ def _bytes_paired_as_utf16(text: str) -> bool:
     return paired >= 0.8 * len(text)
 
 
-def _few_stumbles(reading: Reading) -> bool:
-    beyond = sum(1 for char in reading.text if not char.isascii())
-    return reading.stumbles <= MAX_STUMBLE_SHARE * max(beyond, 1)
+def _few_stumbles(text: str, count: int) -> bool:
+    """At most MAX_STUMBLE_SHARE of the characters beyond ASCII are ones a reader trips on."""
+    beyond = sum(1 for char in text if not char.isascii())
+    return count <= MAX_STUMBLE_SHARE * max(beyond, 1)
 
 
 def _own_script(reading: Reading) -> bool:
