@@ -2,8 +2,8 @@
 
 Teams keep notes saved by old editors: Windows-1252 or Latin-1, Mac Roman, Central European,
 Baltic, Cyrillic, Greek, Shift-JIS, UTF-16 from Notepad or without a byte-order mark (told by
-where its NULs fall). A file that is none of UTF-8/16/32 is decoded in every code page below,
-and since each decodes most bytes to something, each reading is judged as text: the fewest
+where its NULs fall, beside line ends and spaces). A file that is none of UTF-8/16/32 is decoded
+in every code page below, and since each decodes most bytes to something, each reading is judged as text: the fewest
 characters a reader stumbles on win (plausibility.py), ties go to the reading the language of
 its plain words spells, then to the one with more common words, then to Windows-1252 (or
 Windows-1251) when the other readings could be written in it too, then to one that fits a
@@ -211,9 +211,53 @@ def _utf16_by_nul_pattern(raw: bytes) -> tuple[str, str]:
         except UnicodeDecodeError:
             continue
         judged = text[:EXCERPT]
-        if looks_like_text(judged) and _few_stumbles(judged, stumbles(judged)):
+        if (
+            _nuls_from_low_characters(judged, sample.count(0))
+            and any(char.isspace() for char in judged)
+            and looks_like_text(judged)
+            and stumbles(judged) == 0
+            and _east_asian_letters_of_one_code_page(judged)
+        ):
             return text, encoding
     raise DocumentError("binary content in a text file (NUL bytes); is the extension right?")
+
+
+# The national code pages whose repertoire is the characters a language writes every day.
+_EAST_ASIAN_REPERTOIRES = ("cp932", "gb2312", "big5", "cp949")
+
+
+def _east_asian_letters_of_one_code_page(text: str) -> bool:
+    """True when the text's kanji, kana and hangul are all in one national code page.
+
+    UTF-16 read from bytes that are not UTF-16 gives characters from anywhere in the 20,000
+    ideographs and 11,000 hangul syllables ("瑥硴\\t犣䭦"); a Japanese, Chinese or Korean note
+    keeps to the few thousand its writers' code page holds.
+    """
+    letters = {char for char in text if ord(char) >= 0x2E80 and char.isalpha()}
+    if not letters:
+        return True
+    return any(_encodable(letters, code_page) for code_page in _EAST_ASIAN_REPERTOIRES)
+
+
+def _encodable(letters: set[str], code_page: str) -> bool:
+    try:
+        "".join(letters).encode(code_page)
+    except UnicodeEncodeError:
+        return False
+    return True
+
+
+def _nuls_from_low_characters(text: str, nuls: int) -> bool:
+    """True when the NUL bytes are mostly where UTF-16 text has them.
+
+    That is the high byte of a character below U+0100 (a line end, a space, a digit), or the low
+    byte of the two common characters U+3000 (the ideographic space) and U+4E00 ("一"). Any other
+    character with a NUL low byte is one CJK character in 256, so one explained NUL may stand
+    beside up to three such. 8-bit text with a stray NUL ("text\\0junk", read as "整瑸褀番歮")
+    explains none of its NULs.
+    """
+    explained = sum(1 for char in text if ord(char) < 0x100 or char in "\u3000\u4e00")
+    return 4 * explained >= nuls
 
 
 def _bytes_paired_as_utf16(text: str) -> bool:
