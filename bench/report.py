@@ -66,6 +66,30 @@ def targets(results: dict[str, Any]) -> list[dict[str, Any]]:
             f"{answer['median_total_s']} s",
             answer["median_total_s"] <= 25,
         )
+    team = results.get("team")
+    if team:
+        three = next(
+            (r for r in team["runs"] if r["n"] == 3 and r["mode"] == "whole answers"), None
+        )
+        if three is not None:
+            add(
+                "3 askers at once: first answer done",
+                "<= 1.2 x alone",
+                f"{three['first_done_ratio']} x ({three['first_done_s']} s)",
+                three["first_done_ratio"] <= 1.2,
+            )
+            add(
+                "3 askers at once: last answer done",
+                "<= 3.2 x mean alone",
+                f"{three['last_done_ratio']} x ({three['last_done_s']} s)",
+                three["last_done_ratio"] <= 3.2,
+            )
+            add(
+                "3 askers at once: verified as when asked alone",
+                "3 of 3",
+                f"{three['verified_as_alone']} of 3",
+                three["verified_as_alone"] == 3,
+            )
     kit = results.get("kit")
     if kit:
         limit = 60 if kit["machine"]["avx512"] else 120
@@ -276,6 +300,14 @@ def write_markdown(results: dict[str, Any], path: Path, plot_name: str) -> None:
             f"{kit['kit_s']} s, first shown after {kit['first_question_s']} s, "
             f"{kit['attempts_per_question']} attempts per question; figures or names absent from "
             f"their source: {len(kit['ungrounded_terms'])} (details: kit_latency.md)",
+            "",
+        ]
+    if results.get("team"):
+        lines += [
+            "## Several askers at once (bundled model)",
+            "",
+            "Whole answers in arrival order against call-by-call turns, 1 to 4 askers, "
+            "in one run (details: team_latency.md)",
             "",
         ]
     if results.get("phase_seconds"):

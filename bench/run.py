@@ -151,6 +151,7 @@ def main(argv: list[str] | None = None) -> None:
         "memory": {},
         "concurrency": {},
         "answer": None,
+        "team": None,
     }
     work = args.work_dir or Path(tempfile.mkdtemp(prefix="lodestar-bench-"))
     work.mkdir(parents=True, exist_ok=True)
@@ -344,12 +345,14 @@ def _run(args: argparse.Namespace, work: Path, results: dict[str, Any], phases: 
         for key, script, label in (
             ("answer", "answer_latency", "answer latency with the bundled model"),
             ("kit", "kit_latency", "interview-kit latency with the bundled model"),
+            ("team", "team_latency", "1 to 4 askers at once with the bundled model"),
         ):
             with phases.phase(label):
                 subprocess.run(
                     [
                         sys.executable,
-                        str(ROOT / "bench" / f"{script}.py"),
+                        "-m",
+                        f"bench.{script}",
                         "--data-dir",
                         str(idx["starter"]),
                         "--out",

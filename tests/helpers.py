@@ -6,10 +6,11 @@ import os
 import signal
 import socket
 import subprocess
+import threading
 import time
 import urllib.request
 from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import contextmanager, nullcontext
 from pathlib import Path
 from typing import Any
 
@@ -118,9 +119,12 @@ class QueuedLLM:
     """Factory for a deterministic fake chat LLM that returns queued replies and records calls."""
 
     @staticmethod
-    def make(*replies: str, judge: Any = 1.0) -> Any:
+    def make(*replies: str, judge: Any = 1.0, turns: bool = False) -> Any:
         """`judge` answers every yes/no check (answerability, verification): a P(yes), or a
-        function of the chat's messages returning one, or an exception to raise."""
+        function of the chat's messages returning one, or an exception to raise.
+
+        With `turns`, the fake takes turns at the model as the local llama.cpp model does
+        (`turn()`, and every call inside one), and records which thread made each call."""
         from llama_index.core.base.llms.types import (
             ChatMessage,
             ChatResponse,
@@ -136,6 +140,8 @@ class QueuedLLM:
             _calls: list[dict[str, Any]] = PrivateAttr(default_factory=list)
             _judge: Any = PrivateAttr(default=1.0)
             _judged: list[list[Any]] = PrivateAttr(default_factory=list)
+            _threads: list[str] = PrivateAttr(default_factory=list)
+            _turns: Any = PrivateAttr(default=None)
 
             @property
             def metadata(self) -> LLMMetadata:
@@ -149,13 +155,30 @@ class QueuedLLM:
             def judged(self) -> list[list[Any]]:
                 return self._judged
 
+            def _hold(self, label: str) -> Any:
+                return self._turns.turn(label) if self._turns else nullcontext()
+
+            @property
+            def threads(self) -> list[str]:
+                return self._threads
+
             def yes_probability(self, messages: Any) -> float:
+                with self._hold("judge"):
+                    self._threads.append(threading.current_thread().name)
+                    return self._judge_now(messages)
+
+            def _judge_now(self, messages: Any) -> float:
                 self._judged.append(list(messages))
                 if isinstance(self._judge, BaseException):
                     raise self._judge
                 return float(self._judge(messages) if callable(self._judge) else self._judge)
 
             def _next(self, messages: Any, kwargs: dict[str, Any]) -> str:
+                with self._hold("call"):
+                    self._threads.append(threading.current_thread().name)
+                    return self._pop(messages, kwargs)
+
+            def _pop(self, messages: Any, kwargs: dict[str, Any]) -> str:
                 self._calls.append({"messages": list(messages), "kwargs": kwargs})
                 if not self._replies:
                     raise AssertionError("the fake LLM was called more often than replies queued")
@@ -171,13 +194,14 @@ class QueuedLLM:
 
                 def gen() -> Any:
                     so_far = ""
-                    for i, word in enumerate(words):
-                        delta = word if i == 0 else " " + word
-                        so_far += delta
-                        yield ChatResponse(
-                            message=ChatMessage(role=MessageRole.ASSISTANT, content=so_far),
-                            delta=delta,
-                        )
+                    with self._hold("stream"):
+                        for i, word in enumerate(words):
+                            delta = word if i == 0 else " " + word
+                            so_far += delta
+                            yield ChatResponse(
+                                message=ChatMessage(role=MessageRole.ASSISTANT, content=so_far),
+                                delta=delta,
+                            )
 
                 return gen()
 
@@ -187,9 +211,17 @@ class QueuedLLM:
             def stream_complete(self, prompt: str, formatted: bool = False, **kwargs: Any) -> Any:
                 raise NotImplementedError
 
-        llm = _Queued()
+        class _Turning(_Queued):
+            def turn(self, label: str = "", on_wait: Any = None) -> Any:
+                return self._turns.turn(label, on_wait)
+
+        llm = _Turning() if turns else _Queued()  # without turns, like a remote model
         llm._replies.extend(replies)
         llm._judge = judge
+        if turns:
+            from lodestar.components.llm.turns import TurnQueue
+
+            llm._turns = TurnQueue(poll_s=0.02)
         return llm
 
 

@@ -148,3 +148,51 @@ def test_real_browser_streams_a_cited_answer_from_the_bundled_model(app_url: str
         finally:
             browser.close()
     assert (ARTIFACTS / "ui-cited-answer.png").stat().st_size > 10_000
+
+
+def test_two_sessions_asking_at_once_both_get_verified_answers_in_turn(app_url: str) -> None:
+    """Two people (two browser contexts, two Streamlit sessions) ask at the same moment: the
+    second sees its place in line while the first answer holds the model, then both answers
+    arrive, verified, each citing its own passages."""
+    from playwright.sync_api import expect, sync_playwright
+
+    asked = {"first": QUESTION, "second": SECOND}
+    with sync_playwright() as pw:
+        browser = pw.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        try:
+            pages = {}
+            for who in asked:
+                page = browser.new_context(viewport={"width": 1280, "height": 1400}).new_page()
+                page.goto(app_url)
+                expect(page.get_by_test_id("stChatInputTextArea")).to_be_visible(timeout=90_000)
+                pages[who] = page
+            for who, question in asked.items():
+                box = pages[who].get_by_test_id("stChatInputTextArea")
+                box.fill(question)
+                box.press("Enter")
+                if who == "first":  # the first answer has its passages and is about to write
+                    expect(
+                        pages[who].get_by_text(re.compile(r"Reading \d+ passages"))
+                    ).to_be_visible(timeout=120_000)
+            waited = False
+            texts: dict[str, str] = {}
+            deadline = time.monotonic() + 600
+            while len(texts) < 2:
+                assert time.monotonic() < deadline, f"answers not done in 10 minutes: {texts}"
+                for who, page in pages.items():
+                    if who in texts:
+                        continue
+                    message = page.get_by_test_id("stChatMessage").nth(1)
+                    text = message.inner_text() if message.count() else ""
+                    if who == "second" and re.search(r"\d+ requests? ahead of you", text):
+                        waited = True
+                    if re.search(r"\d+ of \d+ statements verified", text) and "first token" in text:
+                        texts[who] = text
+                    assert page.get_by_test_id("stException").count() == 0
+                pages["first"].wait_for_timeout(200)
+            assert waited, "the second session never showed its place in line"
+            for text in texts.values():
+                assert re.search(r"\[\d+\]", text), text
+            assert texts["first"] != texts["second"]
+        finally:
+            browser.close()

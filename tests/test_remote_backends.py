@@ -7,6 +7,7 @@ import json
 import socket
 import threading
 from collections.abc import Callable, Iterator
+from concurrent.futures import ThreadPoolExecutor
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
@@ -21,15 +22,40 @@ from lodestar.core.errors import GenerationError, LLMUnavailableError
 from lodestar.core.settings import LLMSettings, Settings
 
 
+def asked_question(body: dict[str, Any]) -> str:
+    """The question line of the answer prompt a chat request carries ("" when there is none)."""
+    content = str(body["messages"][-1]["content"])
+    if "Question: " not in content:
+        return ""
+    return content.rsplit("Question: ", 1)[1].split("\n", 1)[0]
+
+
 class CannedServer:
     """An OpenAI-style chat endpoint that answers with a fixed status, or streams a reply; a
-    request that does not stream (the verifier's yes/no checks) gets `verdict`."""
+    request that does not stream (the verifier's yes/no checks) gets `verdict`.
 
-    def __init__(self, status: int, reply: str = "", verdict: str = "Yes") -> None:
+    `reply_for(question)` makes the streamed reply depend on the question asked. With
+    `together`, each streamed reply sends its first word and then waits at that barrier for
+    the other streams, so they are open at once; a stream that waited in vain (the barrier
+    timed out or was broken) has its question recorded in `alone` and finishes anyway.
+    """
+
+    def __init__(
+        self,
+        status: int,
+        reply: str = "",
+        verdict: str = "Yes",
+        *,
+        reply_for: Callable[[str], str] | None = None,
+        together: threading.Barrier | None = None,
+    ) -> None:
         self.status = status
         self.reply = reply
         self.verdict = verdict
+        self.reply_for = reply_for
+        self.together = together
         self.requests: list[dict[str, Any]] = []
+        self.alone: list[str] = []
         canned = self
 
         class Handler(BaseHTTPRequestHandler):
@@ -72,7 +98,9 @@ class CannedServer:
                 self.send_response(200)
                 self.send_header("Content-Type", "text/event-stream")
                 self.end_headers()
-                for word in canned.reply.split(" "):
+                question = asked_question(body)
+                reply = canned.reply_for(question) if canned.reply_for else canned.reply
+                for i, word in enumerate(reply.split(" ")):
                     chunk = {
                         "id": "c1",
                         "object": "chat.completion.chunk",
@@ -83,11 +111,22 @@ class CannedServer:
                         ],
                     }
                     self.wfile.write(f"data: {json.dumps(chunk)}\n\n".encode())
+                    if i == 0:
+                        canned.wait_for_the_other_streams(question)
                 self.wfile.write(b"data: [DONE]\n\n")
 
         self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
         self.url = f"http://127.0.0.1:{self.server.server_address[1]}/v1"
         threading.Thread(target=self.server.serve_forever, daemon=True).start()
+
+    def wait_for_the_other_streams(self, question: str) -> None:
+        """Hold this stream open until the others reach their first word too (with `together`)."""
+        if self.together is None:
+            return
+        try:
+            self.together.wait()
+        except threading.BrokenBarrierError:
+            self.alone.append(question)
 
     def close(self) -> None:
         self.server.shutdown()
@@ -98,8 +137,8 @@ class CannedServer:
 def canned() -> Iterator[Callable[..., CannedServer]]:
     servers: list[CannedServer] = []
 
-    def start(status: int, reply: str = "", verdict: str = "Yes") -> CannedServer:
-        servers.append(CannedServer(status, reply, verdict))
+    def start(status: int, reply: str = "", verdict: str = "Yes", **options: Any) -> CannedServer:
+        servers.append(CannedServer(status, reply, verdict, **options))
         return servers[-1]
 
     yield start
@@ -107,9 +146,11 @@ def canned() -> Iterator[Callable[..., CannedServer]]:
         server.close()
 
 
-def remote_engine(knowledge_index: Path, url: str, embed_model: Any) -> AnswerEngine:
+def remote_engine(
+    knowledge_index: Path, url: str, embed_model: Any, timeout_s: float = 5
+) -> AnswerEngine:
     llm = LLMSettings(
-        backend="openai_like", api_base=url, model="canned", max_retries=0, timeout_s=5
+        backend="openai_like", api_base=url, model="canned", max_retries=0, timeout_s=timeout_s
     )
     return AnswerEngine(
         Services(Settings(data_dir=knowledge_index, llm=llm), embed_model=embed_model)
@@ -133,6 +174,47 @@ def test_openai_like_streams_a_cited_answer(
     assert len(checks) == 2
     assert "Before you answer" in checks[0]["messages"][-1]["content"]
     assert answer.verified["verified"] is True
+
+
+def focus_reply(question: str) -> str:
+    """A reply that names the last word of the question it answers, citing passage 1."""
+    return f"Focus on {question.rstrip('?').split()[-1].lower()} first [1]."
+
+
+def test_two_answers_stream_from_a_model_server_at_once(
+    canned: Callable[..., CannedServer], knowledge_index: Path, embed_model: Any
+) -> None:
+    """Two people ask through one engine (as the app shares it): both answers stream at once.
+
+    The server holds each streamed reply open after its first word until the other stream
+    has started too (a barrier of two, 10 s), so this fails if the client sends the answers
+    one after another (a lock or a queue in front of a model server): both questions end up
+    in `server.alone`. The reply names a word of the question it was asked, so crossed
+    streams show in the text, and each answer's citation must be passage [1] of its own
+    prompt.
+    """
+    questions = {
+        "What should a new ML tech lead prioritise?": "Focus on prioritise first [1].",
+        "How much does an ML team lead earn?": "Focus on earn first [1].",
+    }
+    server = canned(200, reply_for=focus_reply, together=threading.Barrier(2, timeout=10))
+    engine = remote_engine(knowledge_index, server.url, embed_model, timeout_s=30)
+
+    with ThreadPoolExecutor(max_workers=2) as pool:
+        answers = list(pool.map(engine.ask, questions))
+
+    assert server.alone == [], "the two answers were not streamed at the same time"
+    streamed = {asked_question(r): r for r in server.requests if r.get("stream")}
+    assert sorted(streamed) == sorted(questions)
+    for answer, (question, reply) in zip(answers, questions.items(), strict=True):
+        assert answer.question == question
+        assert answer.answer == reply
+        assert answer.verified["verified"] is True
+        assert [c.n for c in answer.citations] == [1]
+        prompt = streamed[question]["messages"][-1]["content"]
+        assert f"[1] {answer.citations[0].location}\n" in prompt
+    # Different passages come first for the two questions, so crossed citations would show.
+    assert answers[0].citations[0].location != answers[1].citations[0].location
 
 
 def test_a_remote_verifier_that_does_not_answer_yes_or_no_never_verifies(

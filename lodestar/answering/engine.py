@@ -5,7 +5,7 @@ from __future__ import annotations
 import logging
 import threading
 import time
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from contextlib import suppress
 from typing import TYPE_CHECKING, Any
 
@@ -45,16 +45,23 @@ class AnswerEngine:
 
         return len(tiktoken.get_encoding("cl100k_base").encode(text))
 
-    def condense(self, question: str, history: Sequence[tuple[str, str]]) -> str:
-        """A standalone question from a follow-up and the conversation so far."""
+    def condense(
+        self,
+        question: str,
+        history: Sequence[tuple[str, str]],
+        on_wait: Callable[[int], None] | None = None,
+    ) -> str:
+        """A standalone question from a follow-up and the conversation so far (a turn at the
+        model of its own: `on_wait` as in `Services.model_turn`)."""
         turns = list(history)[-self.services.settings.answer.history_turns :]
         if not turns:
             return question
         transcript = "\n".join(f"User: {q}\nAssistant: {_first_sentences(a)}" for q, a in turns)
         prompt = render_prompt("condense", history=transcript, question=question)
-        reply = self.gateway.text(
-            [ChatMessage(role=MessageRole.USER, content=prompt)], max_tokens=80
-        )
+        with self.services.model_turn("follow-up", on_wait):
+            reply = self.gateway.text(
+                [ChatMessage(role=MessageRole.USER, content=prompt)], max_tokens=80
+            )
         standalone = reply.strip().strip('"').splitlines()[0].strip() if reply.strip() else ""
         return standalone or question
 
@@ -65,21 +72,26 @@ class AnswerEngine:
         history: Sequence[tuple[str, str]] = (),
         k: int | None = None,
         filters: PassageFilters | None = None,
+        on_wait: Callable[[int], None] | None = None,
     ) -> AnswerStream:
         """Retrieve, then return the stream: iterate it for text, then read `.result`.
 
         The passages are known when this returns (`stream.passages`); the model is asked
-        whether they answer the question, and then to answer, only as the stream is read.
+        whether they answer the question, and then to answer, only as the stream is read, in
+        one turn at the model (`stream.on_wait` hears the place in line). A follow-up is first
+        made standalone in a turn of its own (`on_wait` hears that wait).
         """
         started = time.perf_counter()
-        standalone = self.condense(question, history)
+        standalone = self.condense(question, history, on_wait)
         found, supplied = self.passages_for(standalone, k, filters)
         asked = Question(
             question, standalone, found, Timings(retrieval_ms=round(found.ms, 1)), started
         )
         if not found.covered:
             return refusal_stream(asked, self.services.settings.llm.backend)
-        return Generation(self, asked, supplied, self.messages_for(standalone, supplied)).stream()
+        answer = Generation(self, asked, supplied, self.messages_for(standalone, supplied)).stream()
+        answer.on_wait = on_wait
+        return answer
 
     def answerable_probability(self, question: str) -> float:
         """P(yes) to "do the passages answer this?" as `stream` asks it (0.0 when retrieval

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable, Iterator, Sequence
+from contextlib import AbstractContextManager, nullcontext
 from typing import TYPE_CHECKING, Protocol
 
 from llama_index.core.base.llms.types import ChatMessage
@@ -26,12 +27,17 @@ if TYPE_CHECKING:
     from lodestar.components.llm.gateway import ChatGateway
     from lodestar.components.services import Services
 
+# A turn at the model for one answer, given the waiting callback (Services.model_turn).
+Turn = Callable[[Callable[[int], None] | None], AbstractContextManager[None]]
+
 
 class AnswerStream:
     """Iterate for the answer's text as it is generated; `.result` holds the checked Answer.
 
     `passages` are the passages the model reads, known as soon as retrieval is done: show them
-    while the answer is written (empty when the question is not covered).
+    while the answer is written (empty when the question is not covered). The answer holds the
+    model from its first call to its last check (`turn`), after waiting its place in line:
+    `on_wait(n)` is told how many are ahead, and may raise to give up the place.
     """
 
     def __init__(
@@ -39,18 +45,22 @@ class AnswerStream:
         deltas: Iterator[str],
         finish: Callable[[str], Answer],
         passages: Sequence[Passage] = (),
+        turn: Turn | None = None,
     ) -> None:
         self._deltas = deltas
         self._finish = finish
+        self._turn = turn
         self.passages = list(passages)
         self.result: Answer | None = None
+        self.on_wait: Callable[[int], None] | None = None
 
     def __iter__(self) -> Iterator[str]:
-        text = ""
-        for delta in self._deltas:
-            text += delta
-            yield delta
-        self.result = self._finish(text)
+        with self._turn(self.on_wait) if self._turn is not None else nullcontext():
+            text = ""
+            for delta in self._deltas:
+                text += delta
+                yield delta
+            self.result = self._finish(text)
 
     def answer(self) -> Answer:
         """The checked result, consuming the rest of the stream first if needed."""
@@ -100,7 +110,13 @@ class Generation:
 
     def stream(self) -> AnswerStream:
         """The stream the reader iterates; the model is asked only as it is read."""
-        return AnswerStream(self.deltas(), self.finish, self.supplied)
+        services = self.model.services
+        return AnswerStream(
+            self.deltas(),
+            self.finish,
+            self.supplied,
+            turn=lambda on_wait: services.model_turn("answer", on_wait),
+        )
 
     def deltas(self) -> Iterator[str]:
         """The refusal when the passages are judged not to answer, else the model's reply."""

@@ -10,6 +10,7 @@ import streamlit as st
 from lodestar.answering.conversation import Conversation
 from lodestar.answering.presentation import grounding_line
 from lodestar.app.errors import show_error
+from lodestar.app.queue import show_place
 from lodestar.app.state import get_engine, get_services
 from lodestar.core.refusal import refusal_parts
 from lodestar.core.text import citation_pattern, location
@@ -60,20 +61,31 @@ def chat_page(filters: PassageFilters | None, summary: dict[str, Any] | None) ->
 
 
 def stream_answer(question: str, filters: PassageFilters | None) -> dict[str, Any] | None:
-    """Answer `question` with the conversation so far, streaming the text as it comes."""
+    """Answer `question` with the conversation so far, streaming the text as it comes.
+
+    The sources show as soon as retrieval is done; while others' answers hold the model, the
+    place in line shows ("2 ahead of you"). Stop, or leaving the page, gives up the place: the
+    next update of the note raises Streamlit's stop, and the request leaves the line.
+    """
     answers = (m["answer"] for m in st.session_state.messages if m["role"] == "assistant")
+    line = st.empty()
+    deltas: Iterator[str] = iter(())
     try:
         with st.spinner("Finding passages…"):
             stream = get_engine().stream(
-                question, history=Conversation.from_answers(answers).turns, filters=filters
+                question,
+                history=Conversation.from_answers(answers).turns,
+                filters=filters,
+                on_wait=lambda ahead: show_place(line, ahead, "your answer"),
             )
         reading = st.empty()
         if stream.passages:  # sources first: what the model reads, while it writes
             with reading.container():
                 render_reading(stream.passages)
         with st.spinner("Reading the passages…"):
-            deltas: Iterator[str] = iter(stream)
+            deltas = iter(stream)
             first = next(deltas, "")
+        line.empty()
 
         def rest() -> Iterator[str]:
             yield first
@@ -91,6 +103,10 @@ def stream_answer(question: str, filters: PassageFilters | None) -> dict[str, An
     except Exception as exc:
         show_error(exc)
         return None
+    finally:
+        close = getattr(deltas, "close", None)
+        if close is not None:
+            close()  # an answer left half-read (Stop, an error) gives the model back at once
 
 
 def render_answer(index: int, answer: dict[str, Any]) -> None:

@@ -9,6 +9,7 @@ from typing import TYPE_CHECKING, Any
 import streamlit as st
 
 from lodestar.app.errors import show_error
+from lodestar.app.queue import show_place
 from lodestar.app.state import get_services
 from lodestar.core.text import location
 
@@ -102,8 +103,13 @@ def write_kit(role: str, level: str, count: int, area: str | None = None) -> Non
         return
     total = len(writer.plan.questions)
     bar = st.progress(0.0, text=f"Writing question 1 of {total}…")
+    progress = [0]  # questions done, for the bar while the next one waits for the model
+    writer.on_wait = lambda ahead: show_place(
+        bar, ahead, f"question {progress[0] + 1}", done=progress[0] / total
+    )
     try:
         for done, event in enumerate(writer, start=1):
+            progress[0] = done
             if isinstance(event, KitQuestion):
                 render_kit_question(writer.kit.made, asdict(event))
                 state.kit = writer.kit.to_json()  # kept if the page is left mid-kit

@@ -7,6 +7,7 @@ from typing import Any
 import streamlit as st
 
 from lodestar.app.errors import show_error
+from lodestar.app.queue import show_place
 from lodestar.app.sidebar import ALL
 from lodestar.app.state import get_services
 from lodestar.core.text import location
@@ -63,8 +64,13 @@ def build_levels(builder: Any) -> None:
     """Write the cells the cache lacks, with a progress bar; each is saved as it is checked."""
     total = len(builder.pending)
     bar = st.progress(0.0, text=f"Writing cell 1 of {total}…")
+    progress = [0]  # cells done, for the bar while the next one waits for the model
+    builder.on_wait = lambda ahead: show_place(
+        bar, ahead, f"cell {progress[0] + 1}", done=progress[0] / total
+    )
     try:
         for done, _ in enumerate(builder, start=1):
+            progress[0] = done
             bar.progress(done / total, text=f"Writing cell {min(done + 1, total)} of {total}…")
     except Exception as exc:  # the cells written so far stay in the cache
         show_error(exc)

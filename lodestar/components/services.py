@@ -10,7 +10,7 @@ from __future__ import annotations
 import threading
 from collections.abc import Callable, Sequence
 from concurrent.futures import Future
-from contextlib import suppress
+from contextlib import AbstractContextManager, nullcontext, suppress
 from functools import cached_property
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -63,6 +63,18 @@ class Services:
     def llm_injected(self) -> bool:
         """Whether the LLM was passed in (tests, benchmarks) rather than built from settings."""
         return self._llm_override is not None
+
+    def model_turn(
+        self, label: str = "", on_wait: Callable[[int], None] | None = None
+    ) -> AbstractContextManager[None]:
+        """Hold the model for a whole answer, kit question or level cell, in arrival order.
+
+        The in-process model serves one request at a time, so a turn keeps its prompt cache
+        for the work's calls and others wait in line (`on_wait(n)`: n turns ahead; raise in
+        it to leave the line). A model server schedules its own requests: no line here.
+        """
+        turn = getattr(self.llm, "turn", None)
+        return turn(label, on_wait) if callable(turn) else nullcontext()
 
     def load_in_background(self) -> None:
         """Start loading the LLM on a thread, so it loads while retrieval runs (cold start).

@@ -88,6 +88,8 @@ class KitWriter:
             notes=list(self.plan.notes),
         )
         self._question_vectors: list[np.ndarray] = []
+        # Told the place in line while a question waits for the model (Services.model_turn).
+        self.on_wait: Callable[[int], None] | None = None
 
     def __iter__(self) -> Iterator[KitEvent]:
         system = ChatMessage(
@@ -100,7 +102,8 @@ class KitWriter:
         while queue:
             planned = queue.pop(0)
             n += 1
-            event = self._write(n, planned, system)
+            with self.services.model_turn("kit question", self.on_wait):
+                event = self._write(n, planned, system)
             if isinstance(event, SkippedQuestion) and reserve:
                 queue.append(reserve.pop(0))
                 event.replaced_by = queue[-1].competency

@@ -228,11 +228,14 @@ class LevelGuideBuilder:
                     self.pending.append((row, section, level))
             self.guide.rows.append(row)
         self.drafter = Drafter(services)  # its LLM is loaded only when a cell must be written
+        # Told the place in line while a cell waits for the model (Services.model_turn).
+        self.on_wait: Callable[[int], None] | None = None
 
     def __iter__(self) -> Iterator[LevelCell]:
         while self.pending:
             row, section, level = self.pending.pop(0)
-            cell = self._write(section, level)
+            with self.services.model_turn("level cell", self.on_wait):
+                cell = self._write(section, level)
             row.cells[level] = cell
             self.cache.put(cell_key(section, level), cell)
             self.guide.seconds = round(self.clock() - self.started, 2)

@@ -8,8 +8,8 @@ Remote errors are turned into clear messages by the chat gateway (`gateway.py`).
 from __future__ import annotations
 
 import atexit
-import threading
-from collections.abc import Generator, Sequence
+from collections.abc import Callable, Generator, Sequence
+from contextlib import AbstractContextManager
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -26,6 +26,7 @@ from llama_index.core.llms.callbacks import llm_chat_callback, llm_completion_ca
 from llama_index.core.llms.custom import CustomLLM
 from pydantic import Field, PrivateAttr
 
+from lodestar.components.llm.turns import TurnQueue
 from lodestar.core.errors import ConfigurationError
 
 if TYPE_CHECKING:
@@ -50,7 +51,7 @@ class LlamaCppChat(CustomLLM):
     seed: int = Field(default=42)
     threads: int | None = Field(default=None)
     _llama: Any = PrivateAttr()
-    _lock: threading.Lock = PrivateAttr(default_factory=threading.Lock)
+    _turns: TurnQueue = PrivateAttr(default_factory=TurnQueue)
 
     def model_post_init(self, context: Any, /) -> None:
         """Load the model (memory-mapped; under a second for the bundled 1.1 GB file)."""
@@ -61,6 +62,16 @@ class LlamaCppChat(CustomLLM):
         )
         # Free the native model before interpreter teardown, when llama.cpp's bindings are gone.
         atexit.register(self._llama.close)
+
+    def turn(
+        self, label: str = "", on_wait: Callable[[int], None] | None = None
+    ) -> AbstractContextManager[None]:
+        """Hold the model for a whole answer (or kit question, level cell), in arrival order.
+
+        One llama.cpp context serves one request at a time: calls made inside the turn reuse
+        each other's prompt cache, and other threads' requests wait their turn (`turns.py`).
+        """
+        return self._turns.turn(label, on_wait)
 
     @property
     def metadata(self) -> LLMMetadata:
@@ -93,7 +104,7 @@ class LlamaCppChat(CustomLLM):
     @llm_chat_callback()
     def chat(self, messages: Sequence[ChatMessage], **kwargs: Any) -> ChatResponse:
         """One chat completion."""
-        with self._lock:  # a llama.cpp context serves one request at a time
+        with self.turn("chat"):  # a llama.cpp context serves one request at a time
             result = self._llama.create_chat_completion(**self._request(messages, kwargs))
         text = result["choices"][0]["message"]["content"] or ""
         return ChatResponse(
@@ -107,7 +118,7 @@ class LlamaCppChat(CustomLLM):
 
         def gen() -> Generator[ChatResponse, None, None]:
             text = ""
-            with self._lock:
+            with self.turn("stream"):
                 for chunk in self._llama.create_chat_completion(stream=True, **request):
                     delta = chunk["choices"][0]["delta"].get("content") or ""
                     if delta:
@@ -122,7 +133,7 @@ class LlamaCppChat(CustomLLM):
     def forget_prompt_cache(self) -> None:
         """Read the next prompt from scratch: llama.cpp otherwise reuses the longest prefix it
         still holds (benchmarks compare cold prompts)."""
-        with self._lock:
+        with self.turn("reset"):
             self._llama.reset()
 
     def yes_probability(self, messages: Sequence[ChatMessage]) -> float:
@@ -134,7 +145,7 @@ class LlamaCppChat(CustomLLM):
         import numpy as np
 
         yes_no = self._yes_no_tokens()
-        with self._lock:
+        with self.turn("judge"):
             self._llama.create_chat_completion(
                 **self._request(messages, {"max_tokens": 1, "temperature": 0.0})
             )

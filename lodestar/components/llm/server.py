@@ -38,6 +38,9 @@ def serve(settings: Settings, *, host: str, port: int) -> None:
         seed=settings.llm.seed,
         verbose=False,
     )
-    app = create_app(server_settings=ServerSettings(host=host, port=port), model_settings=[model])
+    # One request at a time; one arriving while an answer streams waits instead of cutting it
+    # short (the library default interrupts it: two people would get truncated answers).
+    served = ServerSettings(host=host, port=port, interrupt_requests=False)
+    app = create_app(server_settings=served, model_settings=[model])
     print(f"serving {SERVED_MODEL_ALIAS} at http://{host}:{port}/v1", flush=True)
     uvicorn.run(app, host=host, port=port, log_level="warning")
