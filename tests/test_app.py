@@ -413,3 +413,35 @@ def test_lodestar_ui_gives_the_checkout_streamlit_config() -> None:
     }
     flat.pop("server.maxUploadSize")  # `lodestar ui` sets it from the ingest settings
     assert flat == STREAMLIT_OPTIONS
+
+
+def test_a_request_for_interview_questions_in_the_chat_writes_a_kit(
+    start_app: Callable[..., Any],
+) -> None:
+    request = "Give me four interview questions for a senior ML Engineering Manager"
+    at, llm = start_app(
+        kit_question("How would you grow a team of ML engineers over a year?"),
+        kit_question("How do you take an ML system from prototype to production?"),
+        kit_question("How do you keep your team current with new technologies?"),
+        kit_question("Tell me about a time you set technical standards for a team."),
+        "Leads build trust first [1].",
+    )
+    ask(at, request)
+    assert not at.error
+    kit = at.session_state.messages[-1]["kit"]
+    assert (kit["role"], kit["level"], kit["asked"], kit["made"]) == (
+        "ML Engineering Manager",
+        "senior",
+        4,
+        4,
+    )
+    shown = texts(at.markdown)
+    assert "**Interview kit: ML Engineering Manager · senior**" in shown
+    assert "**4. Tell me about a time you set technical standards for a team.**" in shown
+    assert "- Hires and mentors ML engineers" in shown
+    assert "4 of 4 questions made" in texts(at.caption)
+    assert len(llm.calls) == 4  # four kit questions, no answer about the role
+
+    ask(at, QUESTION)  # the conversation goes on; the kit stays on the page
+    assert "Leads build trust first" in texts(at.markdown)
+    assert "**Interview kit: ML Engineering Manager · senior**" in texts(at.markdown)

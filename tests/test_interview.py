@@ -33,9 +33,8 @@ from lodestar.interview import (
     ungrounded_terms,
 )
 from lodestar.interview.kit import comparable_question
-from lodestar.interview.plan import names_another_role
-from lodestar.interview.signals import passage_clauses, quoted_from
-from lodestar.retrieval.sections import focus_on_level, level_lines
+from lodestar.interview.signals import adds_to, passage_clauses, quoted_from
+from lodestar.retrieval.sections import focus_on_level, level_lines, names_another_role
 
 MANAGER = "knowledge/ml-engineering-manager.md"
 
@@ -165,10 +164,13 @@ def test_every_reply_is_checked_and_the_kit_is_cited(services_with: Any) -> None
     assert "repeats an earlier one" in kit.notes[-1]
     assert "in 1 attempt (" in kit.notes[-1]
     assert llm.calls[4]["messages"][1].content != llm.calls[3]["messages"][1].content
-    assert kit.questions[1].signals == [
-        "Takes ML systems from prototype to production",
-        "Deploys ML models at scale",
-    ]
+    # "Takes ML systems from prototype to production" only says the question back: it is not
+    # shown, and a clause of the passage stands in for it
+    signals = kit.questions[1].signals
+    assert signals[0] == "Deploys ML models at scale"
+    assert "Takes ML systems from prototype to production" not in signals
+    assert kit.questions[1].signals_quoted == 1
+    assert len(signals) == 2
     assert [q.source.n for q in kit.questions] == [1, 2]
     assert all(q.source.source == MANAGER for q in kit.questions)
     assert all(ungrounded_terms(q, kit.role, kit.level) == [] for q in kit.questions)
@@ -263,7 +265,7 @@ def test_a_model_signal_that_holds_up_is_kept_and_topped_up_from_the_passage(
 def test_signals_are_written_again_alone_when_the_passage_has_none_to_quote(
     services_with: Any, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    monkeypatch.setattr("lodestar.interview.writer.quoted_signals", lambda *args: [])
+    monkeypatch.setattr("lodestar.interview.writer.quoted_signals", lambda *args, **kwargs: [])
     first = question("How do you grow your team?", signals=("Grew revenue by 37% in a year", "x y"))
     services, llm = services_with(
         first,
@@ -582,3 +584,16 @@ def test_every_reply_schema_becomes_a_llama_cpp_grammar(services_with: Any) -> N
 
     with pytest.raises(LodestarError, match="cannot be turned into a llama.cpp grammar"):
         response_format(services.settings.llm, Unsupported, name="x")
+
+
+@pytest.mark.parametrize(
+    ("signal", "adds"),
+    [
+        ("keeps models reliable", False),  # the question, said back
+        ("Reliable and available", False),  # one new word is not a signal a panel can hear
+        ("Sets up monitoring and alerting", True),
+        ("Keeps serving latency and cost in check", True),
+    ],
+)
+def test_a_signal_must_say_more_than_the_question(signal: str, adds: bool) -> None:
+    assert adds_to("How do you keep your ML models reliable in production?", signal) is adds

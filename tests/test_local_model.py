@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import socket
 import subprocess
 import sys
@@ -134,6 +135,30 @@ def test_interview_kit_is_distinct_grounded_and_validates(
     tried = kit.made + len(kit.notes)
     assert kit.attempts <= services.settings.interview.max_attempts * tried
     assert "### 1." in kit.to_markdown()
+
+
+def test_a_request_for_interview_questions_in_ask_writes_the_kit(
+    kb_dir: Path, embed_model: Any, local_llm: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """`lodestar ask "Give me four interview questions for …"` writes a kit of four with the
+    real model, not four questions about the role; no signal just says its question back."""
+    from lodestar.cli import common
+    from lodestar.evaluation.metrics.kits import schema_errors
+    from lodestar.interview.signals import adds_to
+
+    services = Services(Settings(data_dir=kb_dir), embed_model=embed_model, llm=local_llm)
+    monkeypatch.setattr(common, "build_services", lambda settings: services)
+    request = "Give me four interview questions for a senior ML Engineering Manager"
+    result = CliRunner().invoke(app, ["ask", "--json", request])
+    assert result.exit_code == 0, result.output
+    data = json.loads(result.stdout)
+    assert (data["role"], data["level"], data["asked"]) == ("ML Engineering Manager", "senior", 4)
+    assert data["made"] == 4, data["notes"]
+    assert schema_errors(data) == []
+    assert len({q["competency"] for q in data["questions"]}) == 4
+    for question in data["questions"]:
+        assert re.search(r"\byou\b", question["question"], re.IGNORECASE), question
+        assert all(adds_to(question["question"], signal) for signal in question["signals"])
 
 
 def _free_port() -> int:

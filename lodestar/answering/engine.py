@@ -11,6 +11,7 @@ from typing import TYPE_CHECKING, Any
 
 from llama_index.core.base.llms.types import ChatMessage, MessageRole
 
+from lodestar.answering.compare import comparison_stream
 from lodestar.answering.context import pack_passages, render_context
 from lodestar.answering.result import Answer, Question, Timings
 from lodestar.answering.stream import AnswerStream, Generation, refusal_stream
@@ -87,6 +88,9 @@ class AnswerEngine:
         asked = Question(
             question, standalone, found, Timings(retrieval_ms=round(found.ms, 1)), started
         )
+        table = comparison_stream(self.services, asked)
+        if table is not None:  # two roles compared: a table quoted from their documents
+            return table
         if not found.covered:
             return refusal_stream(asked, self.services.settings.llm.backend)
         answer = Generation(self, asked, supplied, self.messages_for(standalone, supplied)).stream()

@@ -15,6 +15,8 @@ def grounding_line(verified: Mapping[str, Any]) -> tuple[Tone, str]:
             return "error", f"Not verified: the check failed ({verified['error']})"
         return "off", "Not verified (verification is switched off)"
     total, supported = verified.get("statements", 0), verified.get("supported", 0)
+    if verified.get("quoted"):
+        return "ok", f"{total} cells quoted word for word from their passages"
     text = f"{supported} of {total} statements verified against their passages"
     removed = total - (verified.get("shown") or 0)
     if removed > 0:

@@ -10,6 +10,7 @@ import streamlit as st
 from lodestar.answering.conversation import Conversation
 from lodestar.answering.presentation import grounding_line
 from lodestar.app.errors import show_error
+from lodestar.app.interview import kit_summary, render_kit_question, write_questions
 from lodestar.app.queue import show_place
 from lodestar.app.state import get_engine, get_services
 from lodestar.core.refusal import refusal_parts
@@ -46,6 +47,10 @@ def chat_page(filters: PassageFilters | None, summary: dict[str, Any] | None) ->
         with st.chat_message(message["role"]):
             if message["role"] == "user":
                 st.markdown(message["content"])
+            elif "kit" in message:
+                render_chat_kit(message["kit"])
+            elif "text" in message:
+                st.markdown(message["text"])
             else:
                 render_answer(i, message["answer"])
     if not question:
@@ -53,11 +58,55 @@ def chat_page(filters: PassageFilters | None, summary: dict[str, Any] | None) ->
     with st.chat_message("user"):
         st.markdown(question)
     with st.chat_message("assistant"):
-        answer = stream_answer(question, filters)
-        if answer is not None:
+        reply = kit_in_chat(question, filters)
+        if reply is None:
+            answer = stream_answer(question, filters)
+            reply = None if answer is None else {"role": "assistant", "answer": answer}
+            if answer is not None:
+                render_answer(len(state.messages) + 1, answer)
+        if reply is not None:
             state.messages.append({"role": "user", "content": question})
-            state.messages.append({"role": "assistant", "answer": answer})
-            render_answer(len(state.messages) - 1, answer)
+            state.messages.append(reply)
+
+
+def kit_in_chat(question: str, filters: PassageFilters | None) -> dict[str, Any] | None:
+    """A request for interview questions, answered by the kit writer in the chat (the message
+    to keep), or None for any other question."""
+    from lodestar.interview.request import kit_request_for, kit_writer_for, which_role
+
+    try:
+        request = kit_request_for(question, get_services())
+    except Exception:  # an unreadable index: the answer path reports it
+        return None
+    if request is None:
+        return None
+    request.role = request.role or (filters.role if filters else None)
+    if request.role is None:
+        text = which_role(request.known_roles)
+        st.markdown(text)
+        return {"role": "assistant", "text": text}
+    try:
+        with st.spinner(f"Planning {request.count} interview questions for {request.role}…"):
+            writer = kit_writer_for(get_services(), request)
+    except Exception as exc:
+        show_error(exc)
+        return None
+    st.markdown(f"**Interview kit: {writer.kit.role} · {writer.kit.level}**")
+    for note in writer.kit.notes:
+        st.caption(f"Note: {note}")
+    write_questions(writer)
+    st.caption(kit_summary(writer.kit.to_json()) + " · the Interview kit page exports kits")
+    return {"role": "assistant", "kit": writer.kit.to_json()}
+
+
+def render_chat_kit(kit: dict[str, Any]) -> None:
+    """A kit written in the chat, as it was shown."""
+    st.markdown(f"**Interview kit: {kit['role']} · {kit['level']}**")
+    for note in kit["notes"]:
+        st.caption(f"Note: {note}")
+    for n, q in enumerate(kit["questions"], start=1):
+        render_kit_question(n, q)
+    st.caption(kit_summary(kit) + " · the Interview kit page exports kits")
 
 
 def stream_answer(question: str, filters: PassageFilters | None) -> dict[str, Any] | None:
@@ -67,7 +116,7 @@ def stream_answer(question: str, filters: PassageFilters | None) -> dict[str, An
     place in line shows ("2 ahead of you"). Stop, or leaving the page, gives up the place: the
     next update of the note raises Streamlit's stop, and the request leaves the line.
     """
-    answers = (m["answer"] for m in st.session_state.messages if m["role"] == "assistant")
+    answers = (m["answer"] for m in st.session_state.messages if "answer" in m)
     line = st.empty()
     deltas: Iterator[str] = iter(())
     try:

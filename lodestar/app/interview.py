@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import re
+from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
 import streamlit as st
@@ -90,9 +91,7 @@ def render_kit(kit_data: dict[str, Any]) -> None:
 
 def write_kit(role: str, level: str, count: int, area: str | None = None) -> None:
     """Plan the kit, then show each question as soon as it is checked; keep what was made."""
-    from dataclasses import asdict
-
-    from lodestar.interview import KitQuestion, KitWriter
+    from lodestar.interview import KitWriter
 
     state = st.session_state
     try:
@@ -101,6 +100,25 @@ def write_kit(role: str, level: str, count: int, area: str | None = None) -> Non
     except Exception as exc:
         show_error(exc)
         return
+
+    def keep(kit: Any) -> None:  # kept if the page is left mid-kit
+        state.kit = kit.to_json()
+        state.kit_markdown = kit.to_markdown()
+
+    write_questions(writer, keep)
+    if writer.kit.made:
+        keep(writer.kit)
+        st.rerun()
+
+
+def write_questions(writer: Any, keep: Callable[[Any], None] | None = None) -> None:
+    """Each question's card as soon as it is checked (a skipped one as a warning), with a
+    progress bar that shows the place in line while the model is busy; an error keeps what
+    was made (`keep(kit)` after each question)."""
+    from dataclasses import asdict
+
+    from lodestar.interview import KitQuestion
+
     total = len(writer.plan.questions)
     bar = st.progress(0.0, text=f"Writing question 1 of {total}…")
     progress = [0]  # questions done, for the bar while the next one waits for the model
@@ -112,18 +130,14 @@ def write_kit(role: str, level: str, count: int, area: str | None = None) -> Non
             progress[0] = done
             if isinstance(event, KitQuestion):
                 render_kit_question(writer.kit.made, asdict(event))
-                state.kit = writer.kit.to_json()  # kept if the page is left mid-kit
-                state.kit_markdown = writer.kit.to_markdown()
+                if keep is not None:
+                    keep(writer.kit)
             else:
                 st.warning(event.note, icon=":material/skip_next:")
             bar.progress(done / total, text=f"Writing question {min(done + 1, total)} of {total}…")
     except Exception as exc:  # keep the questions made so far
         writer.kit.stopped = show_error(exc)
     bar.empty()
-    if writer.kit.made:
-        state.kit = writer.kit.to_json()
-        state.kit_markdown = writer.kit.to_markdown()
-        st.rerun()
 
 
 def render_kit_question(n: int, q: dict[str, Any]) -> None:

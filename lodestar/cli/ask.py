@@ -40,7 +40,9 @@ def ask(
 ) -> None:
     """Answer a question from the knowledge base, citing the passages used."""
     from lodestar.answering.engine import AnswerEngine
+    from lodestar.cli.interview import answer_kit_request
     from lodestar.cli.terminal import show_answer
+    from lodestar.interview.request import kit_request_for
     from lodestar.retrieval.passages import PassageFilters
 
     settings = with_backend(load_settings(data_dir, knowledge_dir), backend)
@@ -48,6 +50,11 @@ def ask(
     with user_errors():
         services = common.build_services(settings)
         services.load_in_background()  # the model loads while retrieval runs
+        request = kit_request_for(question, services)
+        if request is not None:
+            request.role = request.role or role
+            answer_kit_request(services, request, as_json=as_json)
+            return
         engine = AnswerEngine(services)
         stream = engine.stream(question, k=k, filters=filters)
         if as_json:

@@ -14,8 +14,10 @@ from rich.console import Console
 
 from lodestar.answering.conversation import Conversation
 from lodestar.cli.common import print_error
+from lodestar.cli.interview import answer_kit_request
 from lodestar.cli.terminal import print_passages, show_answer
 from lodestar.core.errors import LodestarError
+from lodestar.interview.request import kit_request_for
 
 if TYPE_CHECKING:
     from lodestar.answering.engine import AnswerEngine
@@ -57,6 +59,10 @@ def run_chat(
                 return conversation
             continue
         try:
+            request = kit_request_for(line, engine.services)
+            if request is not None:
+                answer_kit_request(engine.services, request)
+                continue
             stream = engine.stream(line, history=conversation.turns, filters=filters)
             conversation.record(line, show_answer(stream, out, err))
         except KeyboardInterrupt:

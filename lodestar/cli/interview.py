@@ -57,17 +57,15 @@ def interview(
     kit = writer.kit
     streaming = fmt == "md" and output is None
     if streaming:
-        _emit(kit.header())
-    planned = ", ".join(q.competency for q in writer.plan.questions)
-    err.print(f"[dim]planned {len(writer.plan.questions)} competencies: {escape(planned)}[/dim]")
-    interrupted = _write_questions(writer, streaming, output, fmt)
-    if streaming:
-        _emit(kit.footer())
-    elif output:
-        _write_kit(output, kit, fmt)
-        err.print(f"wrote {output}")
+        interrupted = stream_kit(writer)
     else:
-        sys.stdout.write(_kit_text(kit, fmt))
+        _say_plan(writer)
+        interrupted = _write_questions(writer, streaming, output, fmt)
+        if output:
+            _write_kit(output, kit, fmt)
+            err.print(f"wrote {output}")
+        else:
+            sys.stdout.write(_kit_text(kit, fmt))
     if kit.made == 0:
         err.print("[red]error:[/red] no question was made")
         raise typer.Exit(130 if interrupted else 1)
@@ -79,6 +77,52 @@ def interview(
     )
     if interrupted:
         raise typer.Exit(130)
+
+
+def stream_kit(writer: Any) -> bool:
+    """The kit as Markdown on stdout, each question as soon as it is checked (also how `ask`
+    and `chat` answer a request for interview questions); True when Ctrl-C stopped it."""
+    _emit(writer.kit.header())
+    _say_plan(writer)
+    interrupted = _write_questions(writer, True, None, "md")
+    _emit(writer.kit.footer())
+    return interrupted
+
+
+def answer_kit_request(services: Any, request: Any, *, as_json: bool = False) -> None:
+    """`ask`/`chat` given a request for interview questions: the kit, written as `lodestar
+    interview` writes it, or the question which role it is for."""
+    from lodestar.interview.request import kit_writer_for, which_role
+
+    if request.role is None:
+        if as_json:
+            reply = {"kit": None, "needs": "role", "roles": request.known_roles}
+            sys.stdout.write(json.dumps(reply, ensure_ascii=False, indent=2) + "\n")
+        else:
+            sys.stdout.write(which_role(request.known_roles) + "\n")
+        return
+    err.print(
+        f"[dim]a request for interview questions: {request.count} for {escape(request.role)}"
+        f" ({request.level}){f', area {escape(request.area)}' if request.area else ''}[/dim]"
+    )
+    with err.status("Planning the interview kit…"):
+        writer = kit_writer_for(services, request)
+    if as_json:
+        _say_plan(writer)
+        _write_questions(writer, False, None, "json")
+        sys.stdout.write(_kit_text(writer.kit, "json"))
+    else:
+        stream_kit(writer)
+    kit = writer.kit
+    err.print(
+        f"[dim]{kit.made} of {kit.asked} questions in {kit.seconds:.0f} s; "
+        "`lodestar interview` writes kits to a file (--output, --format json)[/dim]"
+    )
+
+
+def _say_plan(writer: Any) -> None:
+    planned = ", ".join(q.competency for q in writer.plan.questions)
+    err.print(f"[dim]planned {len(writer.plan.questions)} competencies: {escape(planned)}[/dim]")
 
 
 def _write_questions(writer: Any, streaming: bool, output: Path | None, fmt: str) -> bool:

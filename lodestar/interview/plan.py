@@ -10,7 +10,6 @@ below's line is kept aside for the kit to quote.
 
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
@@ -26,6 +25,7 @@ from lodestar.retrieval.sections import (
     competency_of,
     focus_on_level,
     in_area,
+    names_another_role,
 )
 
 if TYPE_CHECKING:
@@ -196,17 +196,6 @@ def _pick_diverse(
         competencies.add(name)
         chosen.append(pick)
     return chosen
-
-
-def names_another_role(heading: str, role: str, roles: list[str]) -> bool:
-    """Whether a "title › heading" names one of the other known roles and not `role` ("Senior
-    Machine Learning Engineer LLM: Key Responsibilities" is not about a Staff Machine Learning
-    Scientist, nor "ML Engineering Team Lead: Salary Ranges" about an ML Engineer)."""
-
-    def named(name: str) -> bool:
-        return re.search(rf"(?<!\w){re.escape(name)}(?!\w)", heading, re.IGNORECASE) is not None
-
-    return not named(role) and any(named(other) for other in roles if other != role)
 
 
 def _unit(vectors: np.ndarray) -> np.ndarray:

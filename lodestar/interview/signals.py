@@ -16,45 +16,45 @@ from collections.abc import Callable, Sequence
 
 import numpy as np
 
-from lodestar.core.text import CAPITAL, split_sentences
 from lodestar.grounding.guard import guard_findings
+from lodestar.retrieval.sections import MIN_SIGNAL_WORDS, passage_clauses
 
-# "ensures" is not a signal a panel can listen for; "estimates project timelines" is.
-MIN_SIGNAL_WORDS = 3
-# A quoted clause longer than this is a paragraph, not something to listen for.
-MAX_QUOTED_WORDS = 24
-_BULLET = re.compile(r"^\s*(?:[-*+]|\d+[.)])\s+")
-_LABEL = re.compile(r"^\*\*[^*]{1,60}\*\*\s*:?\s*")
-
-
-def passage_clauses(text: str) -> list[str]:
-    """The passage's quotable pieces, in order: each line without its bullet and bold label,
-    cut into sentences, then at semicolons, then at ", and" when both sides are long enough to
-    stand alone; only pieces of MIN_SIGNAL_WORDS to MAX_QUOTED_WORDS words."""
-    pieces: list[str] = []
-    for raw in text.splitlines():
-        line = _LABEL.sub("", _BULLET.sub("", raw.strip())).strip()
-        if not line or line.startswith("#") or line.startswith("_"):
-            continue
-        for sentence in split_sentences(line, next_start=CAPITAL):
-            for part in sentence.split(";"):
-                pieces.extend(_split_and(part))
-    clauses = []
-    for piece in pieces:
-        piece = " ".join(piece.split()).strip(" ,.;:")
-        words = len(piece.split())
-        capitalised = sum(w[:1].isupper() for w in piece.split())
-        # "MLflow, Kubeflow, Airflow, DVC" is a list of names, not something a person does
-        if MIN_SIGNAL_WORDS <= words <= MAX_QUOTED_WORDS and capitalised * 2 <= words:
-            clauses.append(piece)
-    return list(dict.fromkeys(clauses))
+# A signal must tell the panel something the question does not: "keeps models reliable" under
+# "How do you keep models reliable?" only says the question back.
+MIN_NEW_WORDS = 2
+_FILLER_WORDS = (
+    "a an the and or of to in on for with by at from as is are be been being it its their his "
+    "her they them this that these those who which what how when where why you your can could "
+    "would should will do does did has have had not no into over about across within such up "
+    "strong good clear ability able shows show demonstrates demonstrate understanding "
+    "understands experience knowledge"
+)
+_FILLER = frozenset(_FILLER_WORDS.split())
 
 
-def _split_and(part: str) -> list[str]:
-    head, sep, tail = part.partition(", and ")
-    if sep and len(head.split()) >= 4 and len(tail.split()) >= 4:
-        return [head, *_split_and(tail)]
-    return [part]
+def _stem(word: str) -> str:
+    """A word's first five letters after a plain English ending ("keeps", "kept" aside)."""
+    for ending in ("ing", "ies", "ed", "es", "s", "ly"):
+        if word.endswith(ending) and len(word) - len(ending) >= 3:
+            word = word[: -len(ending)]
+            break
+    return word[:5]
+
+
+def new_words(signal: str, question: str) -> list[str]:
+    """The signal's words that the question does not already say (fillers aside; "reliably"
+    and "reliable" count as one word)."""
+    asked = {_stem(w) for w in re.findall(r"[\w'’-]+", question.lower())}
+    return [
+        w
+        for w in re.findall(r"[\w'’-]+", signal.lower())
+        if w not in _FILLER and _stem(w) not in asked
+    ]
+
+
+def adds_to(question: str, signal: str) -> bool:
+    """Whether a signal says at least MIN_NEW_WORDS things the question does not."""
+    return len(new_words(signal, question)) >= MIN_NEW_WORDS
 
 
 _NEGATION = re.compile(r"(?:\bnot|\bno|\bnever|\bwithout|n't)\W*$", re.IGNORECASE)
@@ -86,9 +86,11 @@ def quoted_signals(
     kept: Sequence[str],
     need: int,
     embed: Callable[[list[str]], list[list[float]]],
+    asked: str = "",
 ) -> list[str]:
     """Up to `need` clauses of `context` to add to the `kept` signals: the most like the question
-    (unit vector `question`) first, none repeating a kept signal, none the guard objects to."""
+    (unit vector `question`, text `asked`) first, none repeating a kept signal or the question,
+    none the guard objects to."""
     if need <= 0:
         return []
     taken = [k.lower() for k in kept]
@@ -96,6 +98,7 @@ def quoted_signals(
         c
         for c in passage_clauses(context)
         if not any(c.lower() in t or t in c.lower() for t in taken)
+        and adds_to(asked, c)
         and not guard_findings(c, context)
     ]
     if not clauses:

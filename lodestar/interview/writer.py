@@ -45,7 +45,7 @@ from lodestar.interview.drafts import (
 )
 from lodestar.interview.kit import InterviewKit, KitQuestion, SkippedQuestion, comparable_question
 from lodestar.interview.plan import KitPlan, PlannedQuestion, plan_kit
-from lodestar.interview.signals import MIN_SIGNAL_WORDS, quoted_from, quoted_signals
+from lodestar.interview.signals import MIN_SIGNAL_WORDS, adds_to, quoted_from, quoted_signals
 
 if TYPE_CHECKING:
     from lodestar.components.services import Services
@@ -238,13 +238,14 @@ class KitWriter:
         messages: list[ChatMessage],
         reply: str,
     ) -> KitQuestion:
-        signals = self._supported_signals(draft.signals, planned, messages)
+        signals = self._supported_signals(draft, planned, messages)
         quoted = quoted_signals(
             vector,
             _signal_context(planned),
             signals,
             self.cfg.min_signals - len(signals),
             self.services.embed_model.get_text_embedding_batch,
+            asked=draft.question,
         )
         signals += quoted
         if len(signals) < self.cfg.min_signals:
@@ -269,15 +270,18 @@ class KitWriter:
         )
 
     def _supported_signals(
-        self, signals: list[str], planned: PlannedQuestion, messages: list[ChatMessage]
+        self, draft: QuestionDraft, planned: PlannedQuestion, messages: list[ChatMessage]
     ) -> list[str]:
         """The signals the guard and the verifier find in the passage (the asked level's line,
-        when the passage describes levels), in order, without repeats or one-word ones."""
+        when the passage describes levels), in order, without repeats, one-word ones or ones
+        that only say the question back."""
         context = f"{planned.passage.location}\n{_signal_context(planned)}"
         verifier = self.drafter.verifier
         kept: list[str] = []
-        for signal in dict.fromkeys(signals):
+        for signal in dict.fromkeys(draft.signals):
             if len(signal.split()) < MIN_SIGNAL_WORDS or guard_findings(signal, context):
+                continue
+            if not adds_to(draft.question, signal):
                 continue
             if quoted_from(signal, context):  # the passage's own words: no model call needed
                 kept.append(signal)

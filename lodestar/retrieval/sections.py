@@ -11,6 +11,8 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
+from lodestar.core.text import CAPITAL, split_sentences
+
 # "- **Senior ML Engineer**: can do a thorough requirement analysis …"
 _LEVEL_LINE = re.compile(r"^\s*(?:[-*]\s+)?\*\*(?P<label>[^*]{2,60})\*\*\s*:?\s*(?P<text>.+)$")
 # Section names that say where a passage sits, not what skill it is about.
@@ -102,3 +104,72 @@ def focus_on_level(
             continue
         kept.append(raw)
     return "\n".join(kept).strip(), target, below
+
+
+# "ensures" is not a signal a panel can listen for; "estimates project timelines" is.
+MIN_SIGNAL_WORDS = 3
+# A quoted clause longer than this is a paragraph, not something to listen for.
+MAX_QUOTED_WORDS = 24
+_BULLET = re.compile(r"^\s*(?:[-*+]|\d+[.)])\s+")
+_LABEL = re.compile(r"^\*\*[^*]{1,60}\*\*\s*:?\s*")
+
+
+def passage_clauses(text: str) -> list[str]:
+    """The passage's quotable pieces, in order: each line without its bullet and bold label,
+    cut into sentences, then at semicolons, then at ", and" when both sides are long enough to
+    stand alone; only pieces of MIN_SIGNAL_WORDS to MAX_QUOTED_WORDS words."""
+    pieces: list[str] = []
+    for raw in text.splitlines():
+        line = _LABEL.sub("", _BULLET.sub("", raw.strip())).strip()
+        if not line or line.startswith("#") or line.startswith("_"):
+            continue
+        for sentence in split_sentences(line, next_start=CAPITAL):
+            for part in sentence.split(";"):
+                pieces.extend(_split_and(part))
+    clauses = []
+    for piece in pieces:
+        piece = " ".join(piece.split()).strip(" ,.;:")
+        words = len(piece.split())
+        capitalised = sum(w[:1].isupper() for w in piece.split())
+        # "MLflow, Kubeflow, Airflow, DVC" is a list of names, not something a person does
+        if MIN_SIGNAL_WORDS <= words <= MAX_QUOTED_WORDS and capitalised * 2 <= words:
+            clauses.append(piece)
+    return list(dict.fromkeys(clauses))
+
+
+def _split_and(part: str) -> list[str]:
+    head, sep, tail = part.partition(", and ")
+    if sep and len(head.split()) >= 4 and len(tail.split()) >= 4:
+        return [head, *_split_and(tail)]
+    return [part]
+
+
+def names_another_role(heading: str, role: str, roles: list[str]) -> bool:
+    """Whether a "title › heading" names one of the other known roles and not `role` ("Senior
+    Machine Learning Engineer LLM: Key Responsibilities" is not about a Staff Machine Learning
+    Scientist, nor "ML Engineering Team Lead: Salary Ranges" about an ML Engineer)."""
+
+    def named(name: str) -> bool:
+        return re.search(rf"(?<!\w){re.escape(name)}(?!\w)", heading, re.IGNORECASE) is not None
+
+    return not named(role) and any(named(other) for other in roles if other != role)
+
+
+_MACHINE_LEARNING = re.compile(r"\bmachine\s+learning\b", re.IGNORECASE)
+
+
+def role_named(text: str, roles: list[str]) -> tuple[str, re.Match[str]] | None:
+    """The longest of `roles` that `text` names, as a whole phrase, and where ("machine
+    learning" and "ML" alike, a plural too: "lead machine learning engineers" names ML Engineer).
+    The match is in `text` with "machine learning" written "ML" (`as_ml(text)`)."""
+    plain = as_ml(text)
+    for role in sorted(roles, key=len, reverse=True):
+        found = re.search(rf"(?<!\w){re.escape(as_ml(role))}s?(?!\w)", plain, re.IGNORECASE)
+        if found:
+            return role, found
+    return None
+
+
+def as_ml(text: str) -> str:
+    """`text` with "machine learning" written "ML"."""
+    return _MACHINE_LEARNING.sub("ML", text)
