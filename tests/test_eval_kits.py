@@ -30,11 +30,14 @@ def kit_of(knowledge_index: Path, make_services: Callable[..., Services]) -> Cal
     return make
 
 
+# Questions that the helper's default signals add to (a signal that says its question back is
+# dropped by the writer): hiring and mentoring, standards, taking systems to production.
+GROW = "How do you grow an ML team over a year?"
+DELIVER = "How do you keep delivery on track across several projects?"
+
+
 def test_a_good_kit_scores_clean(kit_of: Any) -> None:
-    kit, services = kit_of(
-        "How do you hire and mentor ML engineers on your team?",
-        "How do you take an ML system from prototype to production?",
-    )
+    kit, services = kit_of(GROW, DELIVER)
     judged: list[str] = []
 
     def judge(messages: Any) -> float:
@@ -55,12 +58,9 @@ def test_a_good_kit_scores_clean(kit_of: Any) -> None:
 
 
 def test_rewording_invented_figures_and_unsupported_signals_are_caught(kit_of: Any) -> None:
-    kit, services = kit_of(
-        "How do you hire and mentor ML engineers on your team?",
-        "How do you take an ML system from prototype to production?",
-    )
+    kit, services = kit_of(GROW, DELIVER)
     # edits after writing, as a weaker writer would have made them
-    kit.questions[1].question = "How have you hired and mentored the ML engineers on your team?"
+    kit.questions[1].question = "How have you grown the ML team over the past year?"
     kit.questions[1].signals[0] = "Grew revenue by 37% at Google"
     verifier = GroundingVerifier(
         lambda m: 0.0 if "Statement: Hires and mentors" in m[-1].content else 0.9,
