@@ -1,6 +1,6 @@
 """Several people asking at once, with the bundled model: each asker's first token and total.
 
-    .venv/bin/python -m bench.team_latency [--data-dir DIR] [--out DIR] [--askers 4]
+    .venv/bin/python -m bench.team_latency [--data-dir DIR] [--out DIR] [--askers 4] [--question Q]
 
 1, 2, 3 and 4 askers start at the same moment, each with a different question, through the path
 the web app uses (`AnswerEngine.stream` on one shared engine, the stream read to its end, one
@@ -11,6 +11,11 @@ each call re-reads its prompt) and "whole answers" (now: an answer keeps the mod
 first call to its last check, in arrival order). Every question is also asked alone first. The
 ratios the issue sets: the first answer done ≤ 1.2 × that question alone, the last ≤ 3.2 × the
 askers' mean alone. Writes team_latency.{json,md} to bench/results/ (or --out).
+
+`--question Q` gives every asker the same question: their prompts are then identical and share
+llama.cpp's prompt cache, so that is the best case, not three people asking three things (on
+2026-12-03, Intel AVX-512: 3 askers of one 10.9 s question, whole answers 11.8 / 16.1 / 20.5 s,
+call by call 15.9 s each).
 """
 
 from __future__ import annotations
@@ -87,7 +92,11 @@ def main() -> None:
     parser.add_argument("--data-dir", type=Path, default=Path(".lodestar"))
     parser.add_argument("--out", type=Path, default=RESULTS)
     parser.add_argument("--askers", type=int, default=len(QUESTIONS))
+    parser.add_argument(
+        "--question", help="every asker asks this one question (the default: a different each)"
+    )
     args = parser.parse_args()
+    questions = [args.question] * args.askers if args.question else QUESTIONS[: args.askers]
     settings = get_settings().with_dirs(args.data_dir)
     services = Services(settings)
     if not services.paths.manifest.exists():
@@ -114,7 +123,7 @@ def main() -> None:
     fresh = getattr(services.llm, "forget_prompt_cache", lambda: None)
 
     alone = {}
-    for question in QUESTIONS[: args.askers]:
+    for question in dict.fromkeys(questions):
         fresh()
         alone[question] = ask(engine, question, time.perf_counter(), [])
         print(json.dumps({"alone": question, "total_s": alone[question]["total_s"]}), flush=True)
@@ -122,7 +131,7 @@ def main() -> None:
     for n in range(1, args.askers + 1):
         for mode in MODES:
             fresh()
-            askers = at_once(engines[mode], QUESTIONS[:n])
+            askers = at_once(engines[mode], questions[:n])
             runs.append(summarise(mode, askers, alone))
             print(json.dumps({k: v for k, v in runs[-1].items() if k != "askers"}), flush=True)
 
