@@ -130,7 +130,7 @@ def comparison_stream(services: Services, question: Question) -> AnswerStream | 
     pair = compared_roles(question.standalone, roles)
     if pair is None:
         return None
-    table = RoleTable(services, pair)
+    table = RoleTable(services, pair, roles)
     text = table.markdown()
     if table.described == 0:
         return None  # nothing to quote for either role: the answer engine takes it
@@ -140,7 +140,8 @@ def comparison_stream(services: Services, question: Question) -> AnswerStream | 
 class RoleTable:
     """The cells of a two-role comparison, each quoted from one of the role's passages."""
 
-    def __init__(self, services: Services, roles: tuple[str, str]) -> None:
+    def __init__(self, services: Services, roles: tuple[str, str], known: list[str]) -> None:
+        """The cells for the two `roles`; `known` are all the roles the index names."""
         self.roles = roles
         self.passages: list[Passage] = []
         self.cells: dict[tuple[str, str], str] = {}
@@ -148,19 +149,18 @@ class RoleTable:
         self.described = 0
         self.backend = services.settings.llm.backend
         for role in roles:
-            self._fill(services, role)
+            self._fill(services, role, known)
 
-    def _fill(self, services: Services, role: str) -> None:
+    def _fill(self, services: Services, role: str, known: list[str]) -> None:
         data = services.vector_store.client.get(
             where={role_key(role): 1}, include=["metadatas", "documents"]
         )
-        roles = read_catalogue(services.vector_store.client).roles
         clauses: list[tuple[str, Passage]] = []
         for node_id, doc, meta in zip(
             data["ids"], data["documents"] or [], data["metadatas"] or [], strict=True
         ):
             passage = passage_from_record(passage_text(doc, meta), meta, 0.0, str(node_id))
-            if names_another_role(passage.location, role, roles):
+            if names_another_role(passage.location, role, known):
                 continue  # a section of a shared document about another role
             clauses.extend((clause, passage) for clause in statements_in(passage.text))
         if not clauses:
