@@ -198,6 +198,7 @@ PROMPT_VALUES: dict[str, str] = {
     "below_level": "junior",
     "area": "Planning",
     "line": "can execute a plan drawn up for an engineering problem",
+    "shape": "as one to three short bullet points.",
 }
 
 

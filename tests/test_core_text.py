@@ -63,7 +63,11 @@ def test_location_drops_empty_parts_unless_the_site_keeps_them() -> None:
 
 def test_the_prompt_and_the_app_share_the_refusal() -> None:
     prompt = render_prompt(
-        "answer", context="[1] T\nx", question="q", not_covered=NOT_COVERED_REPLY
+        "answer",
+        context="[1] T\nx",
+        question="q",
+        not_covered=NOT_COVERED_REPLY,
+        shape=render_prompt("shape_general"),
     )
     assert prompt.endswith("reply only: The knowledge base does not cover this.")
     assert SAYS_NOT_COVERED.search(NOT_COVERED_REPLY)

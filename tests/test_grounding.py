@@ -326,3 +326,60 @@ def test_a_verified_answer_keeps_citations_where_the_model_put_them() -> None:
     shown, _ = displayed_answer(answer, Grounding(verdicts=verdicts), "drop")
     assert shown.splitlines()[1] == "- Leads hire and mentor the engineers on their teams [2]."
     assert "written" not in verdicts[0].to_json()
+
+
+def _no_judge(messages: Any) -> float:
+    raise AssertionError("the judge was asked about a copied statement")
+
+
+def test_a_statement_copying_its_passage_is_supported_without_the_judge() -> None:
+    verifier = GroundingVerifier(_no_judge, threshold=0.5)
+    grounding = verifier.verify("- Team leads mentor junior engineers [2].", PASSAGES)
+    (verdict,) = grounding.verdicts
+    assert verdict.supported
+    assert verdict.score is None
+    assert verdict.cites == [2]
+    assert "copies passage [2]" in verdict.reason
+
+
+def test_a_copy_of_another_passage_than_the_one_cited_has_its_citation_corrected() -> None:
+    # The model numbered its bullets instead of citing them: each copies the other passage.
+    passages = [
+        "Promote the team's achievements to leadership, naming each contributor.",
+        "Hold regular forums where team members bring forward new ideas.",
+    ]
+    answer = (
+        "- Hold regular forums where team members bring forward new ideas [1].\n"
+        "- Promote the team's achievements to leadership, naming each contributor [2]."
+    )
+    grounding = GroundingVerifier(_no_judge, threshold=0.5).verify(answer, passages)
+    assert grounding.error is None
+    assert [v.cites for v in grounding.verdicts] == [[2], [1]]
+    assert "citation [1] corrected" in grounding.verdicts[0].reason
+    assert displayed_answer(answer, grounding, "drop")[0] == (
+        "- Hold regular forums where team members bring forward new ideas [2].\n"
+        "- Promote the team's achievements to leadership, naming each contributor [1]."
+    )
+
+
+@pytest.mark.parametrize(
+    "statement",
+    [
+        "Junior engineers mentor team leads [2].",  # the passage's words, roles swapped
+        "Team leads mentor engineers on their designs [2].",  # words left out between
+        "Team leads review designs [2].",  # too short a copy to skip the check
+    ],
+)
+def test_a_statement_that_is_not_a_whole_ordered_copy_goes_to_the_judge(statement: str) -> None:
+    asked: list[Any] = []
+    GroundingVerifier(lambda m: asked.append(m) or 0.0, threshold=0.5).verify(statement, PASSAGES)
+    assert len(asked) == 1
+
+
+def test_copies_can_be_sent_to_the_judge_too() -> None:
+    asked: list[Any] = []
+    verifier = GroundingVerifier(
+        lambda m: asked.append(m) or 1.0, threshold=0.5, trust_copies=False
+    )
+    verifier.verify("- Team leads mentor junior engineers [2].", PASSAGES)
+    assert len(asked) == 1

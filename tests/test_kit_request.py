@@ -52,7 +52,14 @@ FOUR = [
         ("I need an interview kit for the Practice Leader role", "Practice Leader", "senior", 5,
          None),
         ("Suggest interview questions to evaluate a Practice Leader candidate's people skills.",
-         "Practice Leader", "senior", 5, None),
+         "Practice Leader", "senior", 5, "people"),
+        ("Give me interview questions to assess production ML experience for an ML Engineering "
+         "Manager.", "ML Engineering Manager", "senior", 5, "production ML"),
+        ("Give me questions to assess how an ML Engineering Manager candidate handles model "
+         "lifecycle management.", "ML Engineering Manager", "senior", 5,
+         "model lifecycle management"),
+        ("What interview questions would separate a lead ML engineer from a senior one on system "
+         "design?", "ML Engineer", "lead", 5, "system design"),
         ("Give me interview questions for a designer", None, "senior", 5, None),
     ],
 )  # fmt: skip

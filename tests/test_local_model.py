@@ -83,6 +83,22 @@ def test_bundled_model_gives_a_cited_answer(engine: AnswerEngine) -> None:
     assert all(s.text in supported for s in shown), (answer.answer, answer.grounding)
     assert all(s.cites for s in shown), answer.answer
     assert answer.timings.verification_ms is not None
+    # What the essay leads with, each in a verified statement citing the section that says it
+    # (issue 22: at least two of the three).
+    sections = {
+        "Technical Vision": r"technical (?:vision|direction)|roadmap",
+        "Moving from Coding to Leading": r"delegat",
+        "Investing in Development Infrastructure": r"infrastructure",
+    }
+    by_number = {c.n: c.heading for c in answer.citations}
+    named = {
+        heading
+        for heading, pattern in sections.items()
+        for s in shown
+        if re.search(pattern, s.text, re.IGNORECASE)
+        and any(heading in by_number.get(n, "") for n in s.cites)
+    }
+    assert len(named) >= 2, (answer.answer, by_number)
 
 
 def test_a_near_domain_question_is_refused_by_the_new_checks(engine: AnswerEngine) -> None:

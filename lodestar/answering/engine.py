@@ -14,6 +14,7 @@ from llama_index.core.base.llms.types import ChatMessage, MessageRole
 from lodestar.answering.compare import comparison_stream
 from lodestar.answering.context import pack_passages, render_context
 from lodestar.answering.result import Answer, Question, Timings
+from lodestar.answering.shape import answer_shape
 from lodestar.answering.stream import AnswerStream, Generation, refusal_stream
 from lodestar.components.llm.gateway import ChatGateway
 from lodestar.core.errors import IndexEmptyError
@@ -109,12 +110,18 @@ class AnswerEngine:
         self, question: str, k: int | None = None, filters: PassageFilters | None = None
     ) -> tuple[RetrievalResult, list[Passage]]:
         """Retrieve more passages than fit, and let the token budget decide which are read
-        (none when the question is not covered)."""
+        (none when the question is not covered): a larger budget for a "what should I / how do
+        I" question, whose answer draws on several sections."""
         cfg = self.services.settings.answer
         found = retrieve(question, self.services, k or cfg.passages, filters)
         if not found.covered:
             return found, []
-        return found, pack_passages(found.passages, cfg.context_tokens, self.count_tokens)
+        budget = (
+            cfg.guidance_context_tokens
+            if answer_shape(question) == "guidance"
+            else cfg.context_tokens
+        )
+        return found, pack_passages(found.passages, budget, self.count_tokens)
 
     @property
     def gateway(self) -> ChatGateway:
@@ -134,7 +141,8 @@ class AnswerEngine:
         )
 
     def messages_for(self, question: str, supplied: Sequence[Passage]) -> list[ChatMessage]:
-        """The chat the model answers: system prompt, then the numbered passages and question."""
+        """The chat the model answers: system prompt, then the numbered passages and question,
+        and the shape the answer should take (`shape.answer_shape`)."""
         return [
             ChatMessage(role=MessageRole.SYSTEM, content=render_prompt("system")),
             ChatMessage(
@@ -143,6 +151,7 @@ class AnswerEngine:
                     "answer",
                     context=render_context(supplied),
                     question=question,
+                    shape=render_prompt(f"shape_{answer_shape(question)}"),
                     not_covered=NOT_COVERED_REPLY,
                 ),
             ),

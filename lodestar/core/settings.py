@@ -206,6 +206,12 @@ class AnswerSettings(BaseModel):
         description="Token budget for passages in the prompt. The bundled model reads ~120 "
         "tokens/s here, so this bounds the time to first token.",
     )
+    guidance_context_tokens: int = Field(
+        1100,
+        ge=100,
+        description='Token budget for passages when the question asks for guidance ("what '
+        'should I", "how do I", "why"): its answer draws on several sections, so more are read.',
+    )
     passages: int = Field(
         20,
         ge=1,

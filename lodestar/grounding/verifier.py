@@ -13,6 +13,7 @@ from llama_index.core.base.llms.types import ChatMessage
 from lodestar.grounding.evidence import Embed, closest_passage, evidence_line
 from lodestar.grounding.guard import guard_findings
 from lodestar.grounding.judge import YesNoJudge, cited, in_context_messages, statement_messages
+from lodestar.grounding.overlap import content_words, copied_run, copied_share
 from lodestar.grounding.statements import Statement, split_statements
 
 if TYPE_CHECKING:
@@ -84,8 +85,10 @@ class GroundingVerifier:
         design: Design = "context",
         embed: Embed | None = None,
         min_words: int = 1,
+        trust_copies: bool = True,
     ) -> None:
         self.judge = judge
+        self.trust_copies = trust_copies
         self.threshold = threshold
         self.design = design
         self.embed = embed
@@ -100,6 +103,9 @@ class GroundingVerifier:
     ) -> Verdict:
         """One statement against the passages it cites.
 
+        A statement that copies a passage's words in order, with every figure and name, is
+        supported by that passage without a model call (`copied_verdict`); when it copies
+        another passage than the one it cites, its citation is corrected.
         An uncited statement is checked against the passage most like it. A statement whose
         figures or names its passage lacks is checked once more against the most similar other
         passage that holds all of them (small models often cite the neighbouring passage); if
@@ -107,6 +113,9 @@ class GroundingVerifier:
         then carries a citation that was checked.
         """
         cites = [n for n in statement.cites if 1 <= n <= len(passages)]
+        copied = copied_verdict(statement, cites, passages) if self.trust_copies else None
+        if copied is not None:
+            return copied
         if not cites and self.embed is None:
             return self.check_against(statement, [], passages, answer_messages)
         if not cites:
@@ -210,6 +219,55 @@ class GroundingVerifier:
                 error=f"{type(exc).__name__}: {exc}",
             )
         return Grounding(verdicts=verdicts, ms=(time.perf_counter() - started) * 1000)
+
+
+# A copy shorter than this many content words ("Python [2]") is left to the judge.
+MIN_COPIED_WORDS = 4
+# Below this share of its words copied from its cited passage, a statement that copies another
+# passage whole was cited on the wrong one.
+MISCITED_BELOW = 0.5
+
+
+def copied_verdict(
+    statement: Statement, cites: list[int], passages: Sequence[str]
+) -> Verdict | None:
+    """Supported without the judge when the statement is a passage's own words: all its content
+    words one unbroken run of the passage's, in order, and no figure or name missing. The cited
+    passage first; another passage only when the cited ones share under half its words (the
+    citation is then corrected). None when no passage is copied: the judge decides.
+
+    Word overlap alone cannot decide support (an attribution swap reuses the passage's words:
+    9 of 18 overlap-accepted items in the calibration set's dev half were unsupported); an
+    unbroken, ordered copy of the whole statement accepted 4 dev and 1 test item, all supported.
+    """
+    if len(content_words(statement.text)) < MIN_COPIED_WORDS:
+        return None
+
+    def copies(n: int) -> bool:
+        passage = passages[n - 1]
+        return copied_run(statement.text, passage) >= 1.0 and not guard_findings(
+            statement.text, passage
+        )
+
+    found = next((n for n in cites if copies(n)), None)
+    reason = f"copies passage [{found}]'s words"
+    if found is None and all(
+        copied_share(statement.text, passages[n - 1]) < MISCITED_BELOW for n in cites
+    ):
+        found = next((n for n in range(1, len(passages) + 1) if n not in cites and copies(n)), None)
+        change = f"citation {cited(cites)} corrected" if cites else "citation added"
+        reason = f"copies passage [{found}]'s words, {change}"
+    if found is None:
+        return None
+    return Verdict(
+        statement=statement.text,
+        cites=[found],
+        supported=True,
+        score=None,
+        reason=reason,
+        line=statement.line,
+        written=statement.written,
+    )
 
 
 def answer_verifier(

@@ -59,14 +59,26 @@ _ASKS_FOR = re.compile(
     r"|\b(?:can|could|would|will)\s+you\s+(?:please\s+)?(?:give|write|suggest|list|draft|"
     r"prepare|create|generate|make|propose|share|provide|come\s+up\s+with)\b"
     r"|\bI\s+(?:need|want|would\s+like|'d\s+like)\b"
-    r"|^\s*(?:what|which)\s+(?:\w+\s+){0,3}questions?\s+(?:should|could|can|would|do)\s+I\b",
+    r"|^\s*(?:what|which)\s+(?:\w+\s+){0,3}questions?\s+(?:should|could|can|would|do)\s+I\b"
+    r"|^\s*(?:what|which)\s+(?:\w+\s+){0,3}questions?\s+(?:would|could|might|will|can)\s+"
+    r"(?:separate|distinguish|tell|show|reveal|test|assess)\b",
     re.IGNORECASE,
 )
 _AREA = re.compile(
-    r"\b(?:about|on|covering|around|focused\s+on|focusing\s+on)\s+(?:their\s+|the\s+|his\s+|"
-    r"her\s+)?(?P<area>[A-Za-z][\w\s/&-]{2,60}?)"
-    r"(?=\s+(?:for|to|when|who|at|with)\b|\s*[?.!,;]|\s*$)",
+    r"(?:\b(?:about|on|covering|around|focused\s+on|focusing\s+on)\s+"
+    # "to assess production ML experience", "to evaluate a candidate's people skills",
+    # "to assess how a candidate handles model lifecycle management"
+    r"|\b(?:assess|evaluate|test|gauge|probe)\s+(?:(?:a|an|the|their|his|her|this|"
+    r"candidate'?s?)\s+)*(?:how\s+(?:\w+\s+){0,3}?(?:handles?|approaches?|manages?|deals?\s+"
+    r"with|thinks?\s+about)\s+)?)"
+    r"(?:their\s+|the\s+|his\s+|her\s+)?(?P<area>[A-Za-z][\w\s/&'-]{2,60}?)"
+    r"(?=\s+(?:for|to|when|who|at|with|in)\b|\s*[?.!,;]|\s*$)",
     re.IGNORECASE,
+)
+# Words that say what kind of thing an area is, not which: "production ML experience" is
+# about production ML, "people skills" about people.
+_AREA_KIND = re.compile(
+    r"\s+(?:experience|skills?|knowledge|abilit(?:y|ies)|expertise|attitude)$", re.IGNORECASE
 )
 
 
@@ -117,10 +129,13 @@ def _named_role(text: str, roles: list[str]) -> tuple[str | None, str]:
 
 
 def _named_level(text: str, levels: list[str]) -> str | None:
-    for level in sorted(levels, key=len, reverse=True):
-        if re.search(rf"(?<!\w){re.escape(level)}(?:-level)?(?!\w)", text, re.IGNORECASE):
-            return level
-    return None
+    """The level named first ("separate a lead ML engineer from a senior one" is for lead)."""
+    found = [
+        (m.start(), level)
+        for level in levels
+        if (m := re.search(rf"(?<!\w){re.escape(level)}(?:-level)?(?!\w)", text, re.IGNORECASE))
+    ]
+    return min(found)[1] if found else None
 
 
 def _count(text: str) -> int:
@@ -136,8 +151,11 @@ def _area(text: str) -> str | None:
     if found is None:
         return None
     area = " ".join(found.group("area").split())
+    area = _AREA_KIND.sub("", area) if len(area.split()) > 1 else area
     # "for a senior ML Engineering Manager on the team" names no skill area
-    return None if area.lower() in {"team", "a team", "my team", "role", "job"} else area
+    if area.lower() in {"team", "a team", "my team", "role", "job", "candidate", "candidates"}:
+        return None
+    return area
 
 
 def kit_request_for(text: str, services: Services) -> KitRequest | None:
