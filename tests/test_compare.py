@@ -7,16 +7,23 @@ from __future__ import annotations
 import re
 from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 import pytest
 from helpers import QueuedLLM
 from typer.testing import CliRunner
 
-from lodestar.answering.compare import NOT_DESCRIBED, compared_roles
+from lodestar.answering.compare import compared_roles
 from lodestar.answering.engine import AnswerEngine
 from lodestar.cli import common
 from lodestar.cli.main import app
 from lodestar.components.services import Services
+from lodestar.evaluation.dataset import GoldenCase
+from lodestar.evaluation.metrics.answers import check_answer_citations
+from lodestar.evaluation.results import SuiteRun
+from lodestar.evaluation.runner import SuiteRunner
+from lodestar.evaluation.suites import Suite
+from lodestar.grounding.statements import NOT_DESCRIBED
 
 ROLES = ["ML Engineer", "ML Engineering Manager", "ML Tech Lead", "Practice Leader"]
 QUESTION = "How does a Practice Leader differ from an ML Engineering Manager?"
@@ -82,3 +89,70 @@ def test_ask_prints_the_table(
     assert "Practice Leader" in result.stdout
     assert "ML Engineering Manager" in result.stdout
     assert "quoted word for word" in result.output
+
+
+def test_a_comparisons_cells_are_its_statements_all_cited(
+    knowledge_index: Path, make_services: Callable[..., Services]
+) -> None:
+    answer = AnswerEngine(make_services(data_dir=knowledge_index, llm=QueuedLLM.make())).ask(
+        QUESTION
+    )
+    citations = check_answer_citations(answer)
+    assert citations.valid
+    assert citations.statements == answer.verified["statements"]  # one a described cell
+
+
+def test_a_role_in_a_shared_document_is_quoted_from_its_own_sections(
+    knowledge_index: Path, make_services: Callable[..., Services]
+) -> None:
+    """The adjacent-roles document's title names all four of its roles: each column still
+    quotes only the sections headed for its own role (or the document's opening)."""
+    answer = AnswerEngine(make_services(data_dir=knowledge_index, llm=QueuedLLM.make())).ask(
+        "Staff ML scientist vs senior game data analyst"
+    )
+    header = "| | Staff Machine Learning Scientist | Senior Game Data Analyst |"
+    assert header in answer.answer.splitlines()
+    for citation in answer.citations:
+        heading = citation.location.split(" › ", 1)[1:]
+        assert not heading or re.search(
+            r"Staff Machine Learning Scientist|Senior Game Data Analyst", heading[0]
+        ), citation.location
+
+
+def _no_judge() -> Any:
+    raise AssertionError("a comparison case needs no judge")
+
+
+def test_the_evaluation_scores_a_comparison_as_a_cited_table(
+    knowledge_index: Path, make_services: Callable[..., Services]
+) -> None:
+    llm = QueuedLLM.make()
+    runner = SuiteRunner(make_services(data_dir=knowledge_index, llm=llm), _no_judge)
+    case = GoldenCase(
+        id="c1",
+        category="comparison",
+        question=QUESTION,
+        reference_answer="a",
+        reference_doc_ids=["knowledge/ml-engineering-manager.md"],
+        reference_contexts=["At least 8 years (8+ years) of hands-on ML engineering work"],
+        key_facts=["8+ years"],
+    )
+    suite = Suite("t", "", judged=[], llm_context_metrics=False, relevancy_questions=1)
+    result = runner.run_case(case, suite)
+    assert result.error is None
+    assert result.table
+    assert (result.citation_valid, result.key_fact_recall, result.context_recall) == (
+        True,
+        1.0,
+        1.0,
+    )
+    assert result.ungrounded_terms == []
+    assert result.statements == result.cited_statements >= 6
+    # nothing to drop or mark: both display modes show the table as it is
+    assert result.modes["drop"] == result.modes["mark"]
+    assert result.modes["drop"]["citation_valid"] is True
+    assert not result.judged
+    assert llm.calls == []
+    assert llm.judged == []
+    run = SuiteRun("t", "g", "j", cases=[result], controls=[], seconds=1.0)
+    assert run.aggregates()["comparison_tables"] == 1.0

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import re
 import shutil
 import tomllib
@@ -11,6 +12,7 @@ from pathlib import Path
 import pytest
 from conftest import KNOWLEDGE
 
+from lodestar.answering.compare import compared_roles
 from lodestar.core.errors import ConfigurationError
 from lodestar.core.settings import get_settings
 from lodestar.evaluation.dataset import (
@@ -23,6 +25,7 @@ from lodestar.evaluation.dataset import (
     load_golden,
     read_jsonl,
 )
+from lodestar.evaluation.results import SuiteRun
 from lodestar.grounding.statements import split_statements
 
 
@@ -45,8 +48,30 @@ def test_golden_set_covers_every_category_the_gate_needs() -> None:
     assert len(cases) >= 40
     assert counts["unanswerable"] >= 6
     assert counts["adversarial"] >= 3
-    assert {"factual", "advice", "multi_doc", "interview"} <= counts.keys()
+    assert {"factual", "advice", "multi_doc", "comparison", "interview"} <= counts.keys()
     assert all(c.must_refuse for c in cases if c.category == "unanswerable")
+
+
+def test_comparison_cases_name_two_roles_the_knowledge_base_profiles() -> None:
+    """Each is answered as a table: its question names two roles the documents are tagged for."""
+    roles = sorted(
+        {
+            role
+            for path in KNOWLEDGE.glob("*.md")
+            for line in path.read_text(encoding="utf-8").splitlines()
+            if line.startswith("roles:")
+            for role in json.loads(line.removeprefix("roles:"))
+        }
+    )
+    comparisons = [c for c in load_golden() if c.category == "comparison"]
+    assert len(comparisons) >= 5
+    pairs = set()
+    for case in comparisons:
+        pair = compared_roles(case.question, roles)
+        assert pair is not None, case.id
+        assert not case.must_refuse, case.id
+        pairs.add(frozenset(pair))
+    assert len(pairs) == len(comparisons)  # a different pair each
 
 
 def test_golden_references_are_verbatim_and_hold_the_key_facts() -> None:
@@ -129,6 +154,10 @@ def test_suites_and_thresholds_name_real_cases_and_metrics() -> None:
     assert len(suites["ci"]["judged"]) >= 8
     assert {"ci", "full"} <= thresholds.keys()
     assert "faithfulness" in thresholds["ci"]["min"]
+    measured = SuiteRun("ci", "g", "j", cases=[], controls=[], seconds=0.0).aggregates()
+    for suite in ("ci", "full"):
+        gated = thresholds[suite]["min"].keys() | thresholds[suite]["max"].keys()
+        assert gated <= measured.keys(), suite
 
 
 def test_a_bad_line_is_reported_with_its_place(tmp_path) -> None:  # type: ignore[no-untyped-def]

@@ -25,8 +25,8 @@ from lodestar.evaluation.report import build_report, render_markdown, write_repo
 from lodestar.evaluation.results import CaseResult, ControlResult, SuiteRun
 from lodestar.evaluation.runner import SuiteRunner
 from lodestar.evaluation.suites import Suite
-from lodestar.grounding.guard import missing_terms
-from lodestar.grounding.statements import split_statements
+from lodestar.grounding.guard import missing_terms, ungrounded_terms
+from lodestar.grounding.statements import NOT_DESCRIBED, has_table, split_statements
 
 
 class WordEmbedding(BaseRagasEmbedding):
@@ -197,6 +197,104 @@ def test_citation_validity_needs_every_statement_cited_and_none_dangling() -> No
     dangling = check_answer_citations(_answer("- Teams have 5-20 engineers [1]", 1, removed=[4]))
     assert dangling.dangling == [4]
     assert not dangling.valid
+
+
+# A comparison as the answer engine writes it: an empty corner, so the first column names rows.
+TABLE = (
+    "How a Practice Leader and an ML Engineering Manager compare, quoted from their documents:\n"
+    "\n"
+    "| | Practice Leader | ML Engineering Manager |\n"
+    "|---|---|---|\n"
+    "| People and team | Build teams that work effectively [1] | Handles hiring, performance "
+    "reviews and career development [2] |\n"
+    "| Experience | Experience leading a team or a department [1] | {em_experience} |\n"
+    f"| Pay | {NOT_DESCRIBED} | {NOT_DESCRIBED} |"
+)
+
+
+def test_a_table_is_read_cell_by_cell() -> None:
+    table = TABLE.format(em_experience="At least 8 years of hands-on ML engineering work [2]")
+    statements = split_statements(table)
+    assert [(s.text, s.cites, s.line) for s in statements] == [
+        ("Build teams that work effectively", [1], 4),
+        ("Handles hiring, performance reviews and career development", [2], 4),
+        ("Experience leading a team or a department", [1], 5),
+        ("At least 8 years of hands-on ML engineering work", [2], 5),
+    ]  # no header, rule, row label or "not described"; the intro ends with ":"
+    assert has_table(table)
+    assert not has_table("- Teams have 5-20 engineers [1]\n- a | b")
+
+
+def test_a_table_cell_is_cited_by_its_own_citation_not_its_rows() -> None:
+    uncited = TABLE.format(em_experience="At least 8 years of hands-on ML engineering work")
+    statements = split_statements(uncited)
+    assert statements[-1].text == "At least 8 years of hands-on ML engineering work"
+    assert statements[-1].cites == []  # the [1] in the row's other cell is not its citation
+    # Without an empty corner every cell is a claim: a row's first cell too.
+    plain = (
+        "| Role | What it does |\n|:---|---:|\n| Practice Leader | builds teams that work well |"
+    )
+    assert [s.text for s in split_statements(plain)] == ["builds teams that work well"]
+    assert [s.text for s in split_statements(plain, 1)] == [
+        "Practice Leader",
+        "builds teams that work well",
+    ]
+
+
+def test_citation_validity_reads_a_table_cell_by_cell() -> None:
+    cited = check_answer_citations(
+        _answer(TABLE.format(em_experience="At least 8 years of ML engineering work [2]"), 2)
+    )
+    assert cited.valid
+    assert (cited.statements, cited.cited_statements) == (4, 4)
+    one_uncited = check_answer_citations(
+        _answer(TABLE.format(em_experience="At least 8 years of ML engineering work"), 2)
+    )
+    assert not one_uncited.valid
+    assert (one_uncited.statements, one_uncited.cited_statements) == (4, 3)
+    run = SuiteRun(
+        suite="t",
+        generator="g",
+        judge="j",
+        cases=[
+            CaseResult(
+                id=f"c{n}",
+                category="comparison",
+                question="q",
+                must_refuse=False,
+                citation_valid=report.valid,
+            )
+            for n, report in enumerate([cited, one_uncited])
+        ],
+        controls=[],
+        seconds=1.0,
+    )
+    assert run.aggregates()["citation_validity"] == 0.5
+
+
+def test_a_tables_cells_are_checked_for_names_and_its_headers_are_not() -> None:
+    table = TABLE.format(em_experience="At least 8 years of ML engineering work at Snowflake [2]")
+    contexts = [
+        "Build teams that work effectively. Experience leading a team or a department.",
+        "Handles hiring, performance reviews and career development. At least 8 years of ML "
+        "engineering work.",
+    ]
+    assert ungrounded_terms(table, contexts) == ["Snowflake"]  # not "Practice", "Manager", "Pay"
+
+
+def test_faithfulness_judges_each_cell_against_the_passage_it_cites() -> None:
+    table = TABLE.format(em_experience="At least 8 years of ML engineering work [2]")
+    contexts = [
+        "Build teams that work effectively. Experience leading a team or a department.",
+        "Handles hiring, performance reviews and career development.",
+    ]
+    result = asyncio.run(
+        StatementFaithfulness(VerbatimJudge(), WordEmbedding()).ascore(
+            user_input="q", response=table, retrieved_contexts=contexts
+        )
+    )
+    assert result.value == pytest.approx(3 / 4)  # the 8 years are in neither passage
+    assert [v["supported"] for v in result.traces["output"]] == [True, True, True, False]
 
 
 def test_context_recall_matches_a_reference_inside_a_longer_passage() -> None:

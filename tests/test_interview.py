@@ -524,6 +524,12 @@ def test_sections_about_another_role_are_left_out_of_the_plan(services_with: Any
     assert names_another_role("ML Engineering Team Lead: Salary", "ML Engineer", roles)
     # "ML Engineer" is not named by "ML Engineering Manager", nor "ML Engineers" missed
     assert not names_another_role("Spotting Talented ML Engineers", "ML Engineer", roles)
+    # a title naming several roles: the section's own heading decides
+    shared = "Adjacent Roles: Senior Game Data Analyst, Staff ML Scientist"
+    llm = f"{shared} › Senior Machine Learning Engineer LLM › Key Responsibilities"
+    assert names_another_role(llm, "Senior Game Data Analyst", roles)
+    assert not names_another_role(llm, "Senior Machine Learning Engineer LLM", roles)
+    assert not names_another_role(f"{shared} › Overview", "Senior Game Data Analyst", roles)
 
 
 def test_quotable_clauses_are_whole_pieces_of_the_passage() -> None:

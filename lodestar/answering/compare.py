@@ -21,13 +21,13 @@ from lodestar.answering.citations import citation_for
 from lodestar.answering.result import Answer, Question
 from lodestar.answering.stream import AnswerStream
 from lodestar.components.store.catalogue import read_catalogue, role_key
+from lodestar.grounding.statements import NOT_DESCRIBED
 from lodestar.retrieval.passages import Passage, passage_from_record, passage_text
 from lodestar.retrieval.sections import as_ml, names_another_role, passage_clauses, role_named
 
 if TYPE_CHECKING:
     from lodestar.components.services import Services
 
-NOT_DESCRIBED = "not described"
 # A clause less like its aspect than this (cosine) is not about it: the cell says so.
 MIN_SIMILARITY = 0.35
 # "Stakeholder satisfaction ratings" is a list item, not a description of the role.
@@ -198,7 +198,7 @@ class RoleTable:
             f"How {_article(first)} {first} and {_article(second)} {second} compare, quoted "
             "from their documents:",
             "",
-            f"| | {first} | {second} |",
+            f"| | {first} | {second} |",  # the empty corner: the first column names the rows
             "|---|---|---|",
         ]
         for aspect in ASPECTS:

@@ -33,7 +33,9 @@ def eval_dir() -> Path:
     return folder
 
 
-Category = Literal["factual", "advice", "multi_doc", "interview", "unanswerable", "adversarial"]
+Category = Literal[
+    "factual", "advice", "multi_doc", "comparison", "interview", "unanswerable", "adversarial"
+]
 
 
 class GoldenCase(BaseModel):

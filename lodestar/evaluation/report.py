@@ -202,8 +202,8 @@ def _cases_section(report: dict[str, Any]) -> list[str]:
         "",
         "## Cases",
         "",
-        "| case | category | refused | key facts | cited | hit@5 | ctx recall | faithful | relevancy | s |",
-        "|---|---|---|---|---|---|---|---|---|---|",
+        "| case | category | refused | table | key facts | cited | hit@5 | ctx recall | faithful | relevancy | s |",
+        "|---|---|---|---|---|---|---|---|---|---|---|",
     ]
     for case in report["cases"]:
         refused = ("yes" if case["refused"] else "no") + (
@@ -212,7 +212,8 @@ def _cases_section(report: dict[str, Any]) -> list[str]:
         if case["error"]:
             refused = f"error: {case['error'][:60]}"
         lines.append(
-            f"| {case['id']} | {case['category']} | {refused} | {_fmt(case['key_fact_recall'])} | "
+            f"| {case['id']} | {case['category']} | {refused} | "
+            f"{_fmt(case['table'])} | {_fmt(case['key_fact_recall'])} | "
             f"{_fmt(case['citation_valid'])} | {_fmt(case['hit_at_5'])} | "
             f"{_fmt(case['context_recall'])} | {_fmt(case['faithfulness'])} | "
             f"{_fmt(case['answer_relevancy'])} | {case['seconds']:.0f} |"

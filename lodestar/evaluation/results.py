@@ -22,6 +22,7 @@ class CaseResult:
     must_refuse: bool
     answer: str = ""
     refused: bool = False
+    table: bool = False  # answered as a table (two roles compared, quoted from their documents)
     contexts: list[str] = field(default_factory=list)
     sources: list[str] = field(default_factory=list)
     key_fact_recall: float | None = None
@@ -104,6 +105,9 @@ class SuiteRun:
             "answer_relevancy": _mean(c.answer_relevancy for c in self.cases),
             "key_fact_recall": _mean(c.key_fact_recall for c in answerable),
             "citation_validity": _mean(c.citation_valid for c in answered),
+            "comparison_tables": _mean(
+                c.table and bool(c.citation_valid) for c in answerable if c.category == "comparison"
+            ),
             "refusal_accuracy": _mean(c.refused for c in unanswerable),
             "false_refusal_rate": _mean(c.refused for c in answerable),
             "hit_rate_at_5": _mean(c.hit_at_5 for c in answerable),

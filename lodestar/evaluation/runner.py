@@ -30,6 +30,7 @@ from lodestar.evaluation.results import CaseResult, ControlResult, SuiteRun
 from lodestar.evaluation.suites import Suite
 from lodestar.grounding.display import displayed_answer, grounding_from_json
 from lodestar.grounding.guard import ungrounded_terms
+from lodestar.grounding.statements import has_table
 from lodestar.grounding.verifier import GroundingVerifier
 from lodestar.retrieval.hybrid import retrieve
 
@@ -112,6 +113,7 @@ class SuiteRunner:
         result.answer = answer.answer
         result.raw_answer = answer.raw_answer
         result.refused = answer.refused
+        result.table = has_table(answer.answer)
         result.verified = answer.verified
         result.grounding = answer.grounding
         result.answerable = answer.answerable
@@ -161,6 +163,15 @@ class SuiteRunner:
                 }
             return
         if not answer.verified.get("checked"):
+            return
+        if answer.verified.get("quoted"):  # cells quoted word for word: nothing to drop or mark
+            for mode in ("drop", "mark"):
+                result.modes[mode] = {
+                    "refused": False,
+                    "key_fact_recall": result.key_fact_recall,
+                    "citation_valid": result.citation_valid,
+                    "faithfulness": result.faithfulness,
+                }
             return
         grounding = grounding_from_json(answer.raw_answer, answer.grounding)
         modes: tuple[Literal["drop", "mark"], ...] = ("drop", "mark")

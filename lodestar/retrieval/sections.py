@@ -11,7 +11,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-from lodestar.core.text import CAPITAL, split_sentences
+from lodestar.core.text import CAPITAL, LOCATION_SEPARATOR, split_sentences
 
 # "- **Senior ML Engineer**: can do a thorough requirement analysis …"
 _LEVEL_LINE = re.compile(r"^\s*(?:[-*]\s+)?\*\*(?P<label>[^*]{2,60})\*\*\s*:?\s*(?P<text>.+)$")
@@ -145,14 +145,19 @@ def _split_and(part: str) -> list[str]:
 
 
 def names_another_role(heading: str, role: str, roles: list[str]) -> bool:
-    """Whether a "title › heading" names one of the other known roles and not `role` ("Senior
-    Machine Learning Engineer LLM: Key Responsibilities" is not about a Staff Machine Learning
-    Scientist, nor "ML Engineering Team Lead: Salary Ranges" about an ML Engineer)."""
+    """Whether a "title › heading" is about one of the other known roles and not `role`: the
+    most specific part of it that names a known role decides ("Senior Machine Learning Engineer
+    LLM: Key Responsibilities" is not about a Staff Machine Learning Scientist, nor "ML
+    Engineering Team Lead: Salary Ranges" about an ML Engineer, nor a section headed for one role
+    in a document whose title names several about the others)."""
 
-    def named(name: str) -> bool:
-        return re.search(rf"(?<!\w){re.escape(name)}(?!\w)", heading, re.IGNORECASE) is not None
+    def named(name: str, part: str) -> bool:
+        return re.search(rf"(?<!\w){re.escape(name)}(?!\w)", part, re.IGNORECASE) is not None
 
-    return not named(role) and any(named(other) for other in roles if other != role)
+    for part in reversed(heading.split(LOCATION_SEPARATOR)):
+        if any(named(known, part) for known in roles):
+            return not named(role, part)
+    return False
 
 
 _MACHINE_LEARNING = re.compile(r"\bmachine\s+learning\b", re.IGNORECASE)
