@@ -11,10 +11,12 @@ import pytest
 from helpers import QueuedLLM, kit_question
 
 from lodestar.components.services import Services
+from lodestar.evaluation.dataset import load_golden
 from lodestar.evaluation.kits import kit_cases
 from lodestar.evaluation.metrics.kits import schema_errors, score_kit
 from lodestar.grounding.verifier import GroundingVerifier
 from lodestar.interview import InterviewKit, build_interview_kit, known_roles_and_levels
+from lodestar.interview.request import kit_request_for
 
 
 @pytest.fixture
@@ -90,12 +92,27 @@ def test_schema_errors_name_the_broken_question(kit_of: Any) -> None:
 def test_the_kit_cases_name_known_roles_and_levels(
     knowledge_index: Path, make_services: Callable[..., Services]
 ) -> None:
-    roles, levels = known_roles_and_levels(make_services(data_dir=knowledge_index))
-    cases = kit_cases()
-    assert {c for case in cases for c in case.cases} == {f"g{n}" for n in range(36, 43)}
-    for case in cases:
+    services = make_services(data_dir=knowledge_index)
+    roles, levels = known_roles_and_levels(services)
+    for case in kit_cases():
         assert case.role in roles
         assert case.level in levels
+    # The golden requests for interview questions are answered by the kit writer, as in the
+    # chat, with a role and level the knowledge base has; questions about interviewing ("What
+    # should I probe…") are answered by the engine.
+    requests = {
+        case.id: kit_request_for(case.question, services)
+        for case in load_golden()
+        if case.category == "interview"
+    }
+    written = {id_ for id_, request in requests.items() if request is not None}
+    assert written == {"g36", "g37", "g39", "g40"}
+    for id_ in written:
+        request = requests[id_]
+        assert request is not None
+        assert request.role in roles, id_
+        assert request.level in levels, id_
+    assert not written & {c for case in kit_cases() for c in case.cases}  # not written twice
 
 
 def _scores(**overrides: Any) -> Any:
@@ -196,3 +213,38 @@ def p_context(judge: Any, statement: str) -> str:
     prompt = next(p for p in judge.prompts if f"\nStatement: {statement}\n" in p)
     context = prompt.split("Context:", 1)[1].split("\nMost relevant line:", 1)[0]
     return " ".join(context.split()).lower()
+
+
+def test_a_golden_request_for_interview_questions_is_answered_by_the_kit_writer(
+    knowledge_index: Path, make_services: Callable[..., Services]
+) -> None:
+    from test_eval_logic import VerbatimJudge
+
+    from lodestar.evaluation.dataset import GoldenCase
+    from lodestar.evaluation.runner import SuiteRunner
+    from lodestar.evaluation.suites import Suite
+
+    llm = QueuedLLM.make(
+        kit_question("How do you hire and mentor ML engineers on your team?"),
+        kit_question("How do you take an ML system from prototype to production?"),
+    )
+    runner = SuiteRunner(make_services(data_dir=knowledge_index, llm=llm), VerbatimJudge)
+    suite = Suite("t", "", judged=None, llm_context_metrics=False, relevancy_questions=1)
+    case = GoldenCase(
+        id="k1",
+        category="interview",
+        question="Give me two interview questions for a senior ML Engineering Manager",
+        reference_answer="",
+        key_facts=["prototype to production", "not in any kit"],
+    )
+    run = runner.run(suite, [case], [])
+    (result,) = run.cases
+    assert result.error is None
+    assert result.kit
+    assert "How do you take an ML system from prototype to production?" in result.answer
+    assert result.key_fact_recall == 0.5
+    assert result.contexts  # the kit's source passages
+    (kit,) = run.kits  # the kit is scored with the kit metrics, like the listed kits
+    assert (kit.role, kit.level, kit.made) == ("ML Engineering Manager", "senior", 2)
+    assert llm.calls  # written by the kit writer, not answered by the engine
+    assert not any("Before you answer" in str(m[-1].content) for m in llm.judged)

@@ -137,7 +137,7 @@ def _kits_section(report: dict[str, Any]) -> list[str]:
         return []
     lines = [
         "",
-        "## Interview kits (eval/kit_cases.jsonl)",
+        "## Interview kits (golden requests for interview questions, eval/kit_cases.jsonl)",
         "",
         "| kit | made | schema valid | most similar pair | signals supported | "
         "figures/names not in source | questions/min |",

@@ -23,6 +23,7 @@ class CaseResult:
     answer: str = ""
     refused: bool = False
     table: bool = False  # answered as a table (two roles compared, quoted from their documents)
+    kit: bool = False  # a request for interview questions, answered by the kit writer
     contexts: list[str] = field(default_factory=list)
     sources: list[str] = field(default_factory=list)
     key_fact_recall: float | None = None

@@ -26,12 +26,14 @@ from lodestar.evaluation.kits import KitCase, evaluate_kits
 from lodestar.evaluation.metrics.answers import check_answer_citations, key_fact_recall
 from lodestar.evaluation.metrics.contexts import retrieval_hit, score_contexts
 from lodestar.evaluation.metrics.faithfulness import StatementFaithfulness
+from lodestar.evaluation.metrics.kits import KitScores, score_kit
 from lodestar.evaluation.results import CaseResult, ControlResult, SuiteRun
 from lodestar.evaluation.suites import Suite
 from lodestar.grounding.display import displayed_answer, grounding_from_json
 from lodestar.grounding.guard import ungrounded_terms
 from lodestar.grounding.statements import has_table
 from lodestar.grounding.verifier import GroundingVerifier
+from lodestar.interview.request import KitRequest, kit_request_for, kit_writer_for
 from lodestar.retrieval.hybrid import retrieve
 
 if TYPE_CHECKING:
@@ -61,6 +63,8 @@ class SuiteRunner:
         self.engine = engine or AnswerEngine(services)
         self._judge_factory = judge
         self._judge: InstructorBaseRagasLLM | None = None
+        # The kits written for golden cases that ask for interview questions (this run's).
+        self.case_kits: list[KitScores] = []
 
     @property
     def judge(self) -> InstructorBaseRagasLLM:
@@ -109,6 +113,10 @@ class SuiteRunner:
         return result
 
     def _answer_and_score(self, case: GoldenCase, suite: Suite, result: CaseResult) -> None:
+        request = kit_request_for(case.question, self.services)
+        if request is not None and request.role is not None:
+            self._kit_and_score(case, request, result)
+            return
         answer = self.engine.ask(case.question)
         result.answer = answer.answer
         result.raw_answer = answer.raw_answer
@@ -120,13 +128,7 @@ class SuiteRunner:
         result.contexts = [c.text for c in answer.supplied]
         result.sources = [c.source for c in answer.supplied]
         result.ungrounded_terms = ungrounded_terms(answer.answer, result.contexts, answer.refused)
-        if not case.must_refuse:
-            result.key_fact_recall = key_fact_recall(answer.answer, case.key_facts)
-            top = retrieve(case.question, self.services, HIT_K).passages
-            result.hit_at_5 = retrieval_hit(top, case, HIT_K)
-            result.context_recall, result.context_precision = _run(
-                score_contexts(case, result.contexts)
-            )
+        self._score_facts_and_retrieval(case, result)
         if not answer.refused:
             citations = check_answer_citations(answer)
             result.citation_valid = citations.valid
@@ -150,6 +152,34 @@ class SuiteRunner:
                 if suite.llm_context_metrics and case.reference_answer and not case.must_refuse:
                     self._llm_context_metrics(case, result)
         self._score_modes(case, answer, result)
+
+    def _kit_and_score(self, case: GoldenCase, request: KitRequest, result: CaseResult) -> None:
+        """A request for interview questions, answered as `ask`, `chat` and the app answer it:
+        by the kit writer. The kit is scored with the kit metrics (its signals judged by this
+        run's judge) and, as an answer, on the case's key facts and retrieval."""
+        kit = kit_writer_for(self.services, request).run()
+        scores = score_kit(
+            kit, self.services.embed_model.get_text_embedding_batch, self.kit_verifier()
+        )
+        self.case_kits.append(scores)
+        result.kit = True
+        result.answer = result.raw_answer = kit.to_markdown()
+        result.refused = not kit.questions
+        result.contexts = [q.source.text for q in kit.questions]
+        result.sources = [q.source.source for q in kit.questions]
+        result.ungrounded_terms = scores.ungrounded_terms
+        self._score_facts_and_retrieval(case, result)
+
+    def _score_facts_and_retrieval(self, case: GoldenCase, result: CaseResult) -> None:
+        """Key facts in what is shown, and what retrieval found (answerable cases only)."""
+        if case.must_refuse:
+            return
+        result.key_fact_recall = key_fact_recall(result.answer, case.key_facts)
+        top = retrieve(case.question, self.services, HIT_K).passages
+        result.hit_at_5 = retrieval_hit(top, case, HIT_K)
+        result.context_recall, result.context_precision = _run(
+            score_contexts(case, result.contexts)
+        )
 
     def _score_modes(self, case: GoldenCase, answer: Answer, result: CaseResult) -> None:
         """Both display modes from the same raw answer and verdicts: which one to ship."""
@@ -264,6 +294,7 @@ class SuiteRunner:
         """Every case, then every control, then the judge on the calibration test half, then
         the interview kits; `on_step` is told each one's id as it finishes."""
         started = time.perf_counter()
+        self.case_kits.clear()
         results = []
         for case in cases:
             results.append(self.run_case(case, suite))
@@ -275,7 +306,7 @@ class SuiteRunner:
         judge_figures = self.calibrate_judge(calibration) if calibration else None
         if calibration:
             on_step("judge calibration (test half)")
-        kit_scores = (
+        kit_scores = self.case_kits + (
             evaluate_kits(
                 self.services,
                 kits,
