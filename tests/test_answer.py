@@ -286,3 +286,31 @@ def test_warm_up_loads_the_index_and_reads_only_the_system_prompt(
     empty = AnswerEngine(make_services(data_dir=tmp_path / "empty", llm=QueuedLLM.make("ok")))
     empty.warm_up()
     assert empty.warm_up_in_background() is None
+
+
+def test_a_question_asking_for_guidance_reads_more_and_is_asked_for_more_points(
+    engine_with: Any,
+) -> None:
+    engine, llm = engine_with("ok [1]", "ok [1]")
+    settings = engine.services.settings.answer
+    settings.verify = False
+    guidance = engine.ask("What should a new ML tech lead prioritise?")
+    lookup = engine.ask("Which MLOps tools should an ML Engineering Manager know?")
+    tokens = [
+        engine.count_tokens("\n\n".join(format_passage(c.n, passage_of(c)) for c in a.supplied))
+        for a in (guidance, lookup)
+    ]
+    assert settings.context_tokens < tokens[0] <= settings.guidance_context_tokens
+    assert tokens[1] <= settings.context_tokens
+    prompts = [call["messages"][1].content for call in llm.calls]
+    assert render_prompt("shape_guidance") in prompts[0]
+    assert render_prompt("shape_lookup") in prompts[1]
+    # The answerability check reads the usual budget's passages with the general instruction
+    # (the prompt its threshold was calibrated on); the answer's prompt extends those passages.
+    check = engine.check_messages(
+        "What should a new ML tech lead prioritise?", [passage_of(c) for c in guidance.supplied]
+    )
+    assert render_prompt("shape_general") in check[1].content
+    passages = check[1].content.split("\n\nQuestion:")[0]
+    assert prompts[0].startswith(passages)
+    assert len(prompts[0].split("\n\nQuestion:")[0]) > len(passages)

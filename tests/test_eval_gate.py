@@ -31,8 +31,10 @@ CONTENT_CHECKS = {"key_fact_recall", "faithfulness", "false_refusal_rate", "cita
 class ContextDroppingEngine(AnswerEngine):
     """A broken generator: retrieves and reports passages as usual, but the model never sees them."""
 
-    def messages_for(self, question: str, supplied: Sequence[Passage]) -> list[ChatMessage]:
-        return super().messages_for(question, [])
+    def messages_for(
+        self, question: str, supplied: Sequence[Passage], shape: Any = None
+    ) -> list[ChatMessage]:
+        return super().messages_for(question, [], shape)
 
 
 @pytest.fixture(scope="module")

@@ -14,7 +14,7 @@ from llama_index.core.base.llms.types import ChatMessage, MessageRole
 from lodestar.answering.compare import comparison_stream
 from lodestar.answering.context import pack_passages, render_context
 from lodestar.answering.result import Answer, Question, Timings
-from lodestar.answering.shape import answer_shape
+from lodestar.answering.shape import Shape, answer_shape
 from lodestar.answering.stream import AnswerStream, Generation, refusal_stream
 from lodestar.components.llm.gateway import ChatGateway
 from lodestar.core.errors import IndexEmptyError
@@ -86,6 +86,7 @@ class AnswerEngine:
         started = time.perf_counter()
         standalone = self.condense(question, history, on_wait)
         found, supplied = self.passages_for(standalone, k, filters)
+        check = self.check_messages(standalone, supplied)
         asked = Question(
             question, standalone, found, Timings(retrieval_ms=round(found.ms, 1)), started
         )
@@ -94,7 +95,8 @@ class AnswerEngine:
             return table
         if not found.covered:
             return refusal_stream(asked, self.services.settings.llm.backend)
-        answer = Generation(self, asked, supplied, self.messages_for(standalone, supplied)).stream()
+        messages = self.messages_for(standalone, supplied)
+        answer = Generation(self, asked, supplied, messages, check).stream()
         answer.on_wait = on_wait
         return answer
 
@@ -104,24 +106,39 @@ class AnswerEngine:
         found, supplied = self.passages_for(question)
         if not found.covered:
             return 0.0
-        return self.judge(answerability_messages(self.messages_for(question, supplied), question))
+        return self.judge(answerability_messages(self.check_messages(question, supplied), question))
 
     def passages_for(
         self, question: str, k: int | None = None, filters: PassageFilters | None = None
     ) -> tuple[RetrievalResult, list[Passage]]:
         """Retrieve more passages than fit, and let the token budget decide which are read
-        (none when the question is not covered): a larger budget for a "what should I / how do
-        I" question, whose answer draws on several sections."""
+        (none when the question is not covered). A "what should I / how do I" question, whose
+        answer draws on several sections, reads more: the passages of the usual budget first,
+        in the same order, then more up to the guidance budget (so the answerability check,
+        which reads the usual budget's prompt, and the answer share that prefix in llama.cpp's
+        cache)."""
         cfg = self.services.settings.answer
         found = retrieve(question, self.services, k or cfg.passages, filters)
         if not found.covered:
             return found, []
-        budget = (
-            cfg.guidance_context_tokens
-            if answer_shape(question) == "guidance"
-            else cfg.context_tokens
+        usual = pack_passages(found.passages, cfg.context_tokens, self.count_tokens)
+        if (
+            answer_shape(question) != "guidance"
+            or cfg.guidance_context_tokens <= cfg.context_tokens
+        ):
+            return found, usual
+        rest = [p for p in found.passages if p not in usual]
+        return found, pack_passages([*usual, *rest], cfg.guidance_context_tokens, self.count_tokens)
+
+    def check_messages(self, question: str, supplied: Sequence[Passage]) -> list[ChatMessage]:
+        """The prompt the answerability check follows: the passages of the usual budget and the
+        general instruction, whatever the question's shape. It is the prompt the check's
+        threshold was calibrated on, and a prefix-sharing neighbour of the answer's own prompt.
+        """
+        usual = pack_passages(
+            supplied, self.services.settings.answer.context_tokens, self.count_tokens
         )
-        return found, pack_passages(found.passages, budget, self.count_tokens)
+        return self.messages_for(question, usual, shape="general")
 
     @property
     def gateway(self) -> ChatGateway:
@@ -140,9 +157,11 @@ class AnswerEngine:
             self.services.embed_model.get_text_embedding_batch,
         )
 
-    def messages_for(self, question: str, supplied: Sequence[Passage]) -> list[ChatMessage]:
+    def messages_for(
+        self, question: str, supplied: Sequence[Passage], shape: Shape | None = None
+    ) -> list[ChatMessage]:
         """The chat the model answers: system prompt, then the numbered passages and question,
-        and the shape the answer should take (`shape.answer_shape`)."""
+        and the shape the answer should take (`shape.answer_shape` unless given)."""
         return [
             ChatMessage(role=MessageRole.SYSTEM, content=render_prompt("system")),
             ChatMessage(
@@ -151,7 +170,7 @@ class AnswerEngine:
                     "answer",
                     context=render_context(supplied),
                     question=question,
-                    shape=render_prompt(f"shape_{answer_shape(question)}"),
+                    shape=render_prompt(f"shape_{shape or answer_shape(question)}"),
                     not_covered=NOT_COVERED_REPLY,
                 ),
             ),

@@ -99,11 +99,15 @@ class Generation:
         question: Question,
         supplied: Sequence[Passage],
         messages: list[ChatMessage],
+        check: list[ChatMessage] | None = None,
     ) -> None:
+        """`messages` is the chat the answer is written in; `check` the one the answerability
+        check follows (the answer's own when not given)."""
         self.model = model
         self.question = question
         self.supplied = list(supplied)
         self.messages = messages
+        self.check = check if check is not None else messages
         self.cfg = model.services.settings.answer
         self.backend = model.services.settings.llm.backend
         self.answerable: float | None = None  # the judge's P(yes), once asked
@@ -133,7 +137,7 @@ class Generation:
         """Ask the model whether the passages answer the question (timed)."""
         began = time.perf_counter()
         self.answerable = self.model.judge(
-            answerability_messages(self.messages, self.question.standalone)
+            answerability_messages(self.check, self.question.standalone)
         )
         self.question.timings.answerability_ms = round((time.perf_counter() - began) * 1000, 1)
         return not self.not_answerable

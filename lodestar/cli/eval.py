@@ -228,7 +228,7 @@ def _context_scorer(services: Any, items: list[Any]) -> Any:
             Passage(text=text, source="", title="", heading="", score=0.0, doc_type="")
             for text in passages
         ]
-        return engine.messages_for(question, supplied)
+        return engine.messages_for(question, supplied, shape="general")
 
     return context_scorer(
         yes_no_judge(services.llm),
