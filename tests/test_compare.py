@@ -13,7 +13,7 @@ import pytest
 from helpers import QueuedLLM
 from typer.testing import CliRunner
 
-from lodestar.answering.compare import compared_roles
+from lodestar.answering.compare import compared_roles, section_aspects, statements_in
 from lodestar.answering.engine import AnswerEngine
 from lodestar.cli import common
 from lodestar.cli.main import app
@@ -24,6 +24,8 @@ from lodestar.evaluation.results import SuiteRun
 from lodestar.evaluation.runner import SuiteRunner
 from lodestar.evaluation.suites import Suite
 from lodestar.grounding.statements import NOT_DESCRIBED
+from lodestar.retrieval.passages import Passage
+from lodestar.retrieval.sections import passage_clauses
 
 ROLES = ["ML Engineer", "ML Engineering Manager", "ML Tech Lead", "Practice Leader"]
 QUESTION = "How does a Practice Leader differ from an ML Engineering Manager?"
@@ -156,3 +158,97 @@ def test_the_evaluation_scores_a_comparison_as_a_cited_table(
     assert llm.judged == []
     run = SuiteRun("t", "g", "j", cases=[result], controls=[], seconds=1.0)
     assert run.aggregates()["comparison_tables"] == 1.0
+
+
+def _rows(answer_text: str) -> dict[str, list[str]]:
+    """The table's cells by row label, each without its citation."""
+    rows = {}
+    for line in answer_text.splitlines():
+        cells = [c.strip() for c in line.strip("|").split(" | ")]
+        if line.startswith("| ") and len(cells) == 3 and cells[0]:
+            rows[cells[0]] = [re.sub(r" \[\d+\]$", "", c) for c in cells[1:]]
+    return rows
+
+
+def test_a_bold_labelled_bullet_is_quoted_and_a_line_cut_by_the_chunker_is_not() -> None:
+    """Without its label a bullet's words start in lower case, as a fragment cut from a
+    sentence does; only the fragment is left out."""
+    text = (
+        "in mathematics, computer science or another quantitative discipline, plus first-rate"
+        " software engineering ability.\n"
+        "- **Experience**: no less than 5 years doing data analysis, preferably in games.\n"
+        "- comfortable with the tools the team already knows"
+    )
+    assert statements_in(text) == ["no less than 5 years doing data analysis, preferably in games"]
+
+
+def _passage(title: str, heading: str) -> Passage:
+    return Passage(text="", source="s.md", title=title, heading=heading, score=0.0, doc_type="")
+
+
+def test_a_sections_heading_says_which_aspect_it_is_about_not_its_documents_title() -> None:
+    """A profile titled "(Experience, Responsibilities, Skills)" is not about experience in
+    every section; a title about one aspect only ("Salary Ranges") is, in all of them; a role's
+    name in a heading ("…Team Lead") is not about the team."""
+    roles = [*ROLES, "ML Engineering Team Lead"]
+
+    def about(title: str, heading: str) -> list[str]:
+        return [a.label for a in section_aspects(_passage(title, heading), roles)]
+
+    profile = "ML Engineering Manager: Role Profile (Experience, Responsibilities, Skills)"
+    assert about(profile, "Responsibilities: Project Management") == ["Responsibilities"]
+    assert about(profile, "") == []
+    salaries = "ML Engineering Team Lead: Salary Ranges (US, 2024)"
+    assert about(salaries, "National Averages (US, 2024)") == ["Pay"]
+    trends = "ML Engineering Team Lead: Seven Industry Trends Shaping the Role"
+    assert about(trends, "Summary: The Versatile ML Engineering Team Lead") == []
+
+
+def test_a_role_is_what_its_profile_says_first_and_its_cells_come_from_its_own_sections(
+    knowledge_index: Path, make_services: Callable[..., Services]
+) -> None:
+    """The scientist's 27-word opening sentence is longer than a kit may quote, and the analyst's
+    column no longer opens with the shared document's first line; the analyst's years come from
+    a bold-labelled bullet."""
+    answer = AnswerEngine(make_services(data_dir=knowledge_index, llm=QueuedLLM.make())).ask(
+        "Staff ML scientist vs senior game data analyst"
+    )
+    rows = _rows(answer.answer)
+    scientist, analyst = rows["The role"]
+    assert scientist.startswith("The Staff Machine Learning Scientist role belongs to a highly")
+    assert passage_clauses(scientist) == []  # the kits' limit is not the table's
+    assert analyst.startswith("A Senior Game Data Analyst works at companies such as PlayStation")
+    assert rows["Experience"][1] == "No less than 5 years doing data analysis, preferably in games"
+    assert "Ph.D." in rows["Experience"][0]
+
+
+def test_a_clause_under_a_heading_about_its_aspect_needs_less_likeness(
+    knowledge_index: Path, make_services: Callable[..., Services]
+) -> None:
+    """ "Usually 5+ years" is 0.32 like the experience query, under "Required Qualifications"."""
+    answer = AnswerEngine(make_services(data_dir=knowledge_index, llm=QueuedLLM.make())).ask(
+        "What's the difference between a Senior ML Engineer GenAI and a Senior ML Engineer LLM?"
+    )
+    rows = _rows(answer.answer)
+    genai, llm = rows["The role"]
+    assert "specialises in generative AI" in genai
+    assert "specialises in Large Language Models" in llm
+    assert rows["Experience"] == [
+        "5-8+ years writing code in languages such as Python, Go, or C++",
+        "A long track record with neural networks and deep learning, usually 5+ years",
+    ]
+
+
+def test_a_list_is_quoted_to_its_last_item_and_a_role_name_in_a_heading_is_no_aspect(
+    knowledge_index: Path, make_services: Callable[..., Services]
+) -> None:
+    answer = AnswerEngine(make_services(data_dir=knowledge_index, llm=QueuedLLM.make())).ask(
+        "ML engineering team lead vs ML tech lead"
+    )
+    rows = _rows(answer.answer)
+    assert rows["The role"][1].endswith(
+        "through experience, reflection, and real care for the people involved as well as for"
+        " the technical craft"
+    )
+    # the salaries document's title is about pay; the team lead's name in it is not the team
+    assert rows["Pay"] == ["Overall salary range: $131,000 to $267,113", NOT_DESCRIBED]

@@ -548,6 +548,23 @@ def test_quotable_clauses_are_whole_pieces_of_the_passage() -> None:
     ]
 
 
+def test_a_list_is_not_cut_before_its_last_item() -> None:
+    """ ", and" before a list's last item does not end a clause: cut there, "through experience,
+    reflection" ends mid-list. Between two clauses that stand alone it still does."""
+    text = (
+        "Great tech leadership is built gradually, through experience, reflection, and real care"
+        " for the people involved.\n"
+        "- set the direction for the technology, decide which practices the team treats as"
+        " standard, and supervise both the projects and the people on them."
+    )
+    assert passage_clauses(text) == [
+        "Great tech leadership is built gradually, through experience, reflection, and real care"
+        " for the people involved",
+        "set the direction for the technology, decide which practices the team treats as standard",
+        "supervise both the projects and the people on them",
+    ]
+
+
 def test_a_signal_in_the_passages_own_words_needs_no_model_check() -> None:
     passage = (
         "The lead is not afraid to pivot. Estimates project timelines; runs multiple "

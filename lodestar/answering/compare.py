@@ -5,8 +5,9 @@ four about the Practice Leader alone. Here each role's own passages (those its d
 matter tags it in) fill its column: for each aspect (what the role is, its responsibilities, the
 people it leads, its technical skills, the experience it asks for, its pay) the clause of the
 role's passages most like the aspect is quoted, cited, or the cell says "not described" when no
-clause is about it. Quoted word for word, a cell is grounded by construction; no model writes
-it, so a table costs only the embedding of the two roles' clauses.
+clause is about it; what the role is, its own profile's first sentence says. Quoted word for
+word, a cell is grounded by construction; no model writes it, so a table costs only the
+embedding of the two roles' clauses.
 """
 
 from __future__ import annotations
@@ -21,14 +22,23 @@ from lodestar.answering.citations import citation_for
 from lodestar.answering.result import Answer, Question
 from lodestar.answering.stream import AnswerStream
 from lodestar.components.store.catalogue import read_catalogue, role_key
+from lodestar.core.text import LOCATION_SEPARATOR
 from lodestar.grounding.statements import NOT_DESCRIBED
 from lodestar.retrieval.passages import Passage, passage_from_record, passage_text
-from lodestar.retrieval.sections import as_ml, names_another_role, passage_clauses, role_named
+from lodestar.retrieval.sections import (
+    MAX_QUOTED_WORDS,
+    as_ml,
+    labelled_line,
+    names_another_role,
+    passage_clauses,
+    role_named,
+)
 
 if TYPE_CHECKING:
     from lodestar.components.services import Services
 
-# A clause less like its aspect than this (cosine) is not about it: the cell says so.
+# A clause less like its aspect than this (cosine, plus the margins for where it stands, below)
+# is not about it: the cell says so.
 MIN_SIMILARITY = 0.35
 # "Stakeholder satisfaction ratings" is a list item, not a description of the role.
 MIN_CELL_WORDS = 5
@@ -47,22 +57,36 @@ _COMPARISON = re.compile(
 @dataclass(frozen=True)
 class Aspect:
     """A row of the table: its label, what its clause is like, the headings of the sections
-    about it (preferred), and a word its clause must hold."""
+    about it (preferred), a word its clause must hold, whether a role profile's first sentence
+    answers it, and how many words its clause may have."""
 
     label: str
     query: str
     headings: str = ""
     must: re.Pattern[str] | None = None
+    opening: bool = False
+    max_words: int = MAX_QUOTED_WORDS
 
-    def in_heading(self, location: str) -> bool:
-        """Whether a passage's title › heading is about this aspect."""
-        return bool(self.headings) and re.search(self.headings, location, re.IGNORECASE) is not None
+    def named_in(self, heading: str, known: list[str]) -> bool:
+        """Whether a heading is about this aspect, the names of roles in it left out ("Summary:
+        The Versatile ML Engineering Team Lead" is not about the team)."""
+        topic = _without_roles(heading, known)
+        return bool(self.headings) and re.search(self.headings, topic, re.IGNORECASE) is not None
 
 
 # Preferred: a clause from a section whose heading is about the aspect, in a document titled for
-# the role (its own profile), by these margins of cosine.
+# the role (its own profile), by these margins of cosine. Under a heading about the aspect a
+# clause needs that much less likeness to be quoted: "A long track record with neural networks and
+# deep learning, usually 5+ years" under "Required Qualifications" is 0.32 like "years of
+# experience and the background required".
 HEADING_BONUS = 0.15
 OWN_DOCUMENT_BONUS = 0.1
+# What a role is, a role profile says first ("A Senior Machine Learning Engineer LLM specialises
+# in Large Language Models…"): its first sentence comes before any clause only like the query.
+OPENING_BONUS = 1.0
+# What a role is may take a longer sentence than a kit's signal (MAX_QUOTED_WORDS): "The Staff
+# Machine Learning Scientist role belongs to…" is 27 words. Other cells keep to the signal's.
+MAX_DEFINITION_WORDS = 32
 
 
 # The queries leave the role's name out: a clause naming the role is not more about the aspect.
@@ -70,7 +94,9 @@ ASPECTS = (
     Aspect(
         "The role",
         "a senior specialist role that combines technical work with leadership",
-        r"\bwhat\b.*\bis\b|overview|introduction|about the role|role profile",
+        r"\bwhat\b.*\bis\b|introduction|about the role|role overview",
+        opening=True,
+        max_words=MAX_DEFINITION_WORDS,
     ),
     Aspect(
         "Responsibilities",
@@ -91,7 +117,10 @@ ASPECTS = (
         "Experience",
         "years of experience and the background required",
         r"experience|background|requirement|qualification",
-        re.compile(r"\byears?\b|\bexperience\b|\bbackground\b|\bdegree\b", re.IGNORECASE),
+        re.compile(
+            r"\byears?\b|\bexperience\b|\bbackground\b|\bdegree\b|\bph\.?\s?d\b|\bcredentials\b",
+            re.IGNORECASE,
+        ),
     ),
     Aspect(
         "Pay",
@@ -156,26 +185,34 @@ class RoleTable:
             where={role_key(role): 1}, include=["metadatas", "documents"]
         )
         clauses: list[tuple[str, Passage]] = []
+        first: list[bool] = []  # the first sentence of the role's own profile
         for node_id, doc, meta in zip(
             data["ids"], data["documents"] or [], data["metadatas"] or [], strict=True
         ):
             passage = passage_from_record(passage_text(doc, meta), meta, 0.0, str(node_id))
             if names_another_role(passage.location, role, known):
                 continue  # a section of a shared document about another role
-            clauses.extend((clause, passage) for clause in statements_in(passage.text))
+            found = statements_in(passage.text, MAX_DEFINITION_WORDS)
+            lead = _first_line(passage.text) if _opens_profile(passage, role, known) else None
+            clauses.extend((clause, passage) for clause in found)
+            first.extend(lead is not None and lead.startswith(clause) for clause in found)
         if not clauses:
             return
         vectors = _unit(services.embed_model.get_text_embedding_batch([c for c, _ in clauses]))
         queries = _unit(services.embed_model.get_text_embedding_batch([a.query for a in ASPECTS]))
         used = self.used
         own = np.array([_names(p.title, role) for _, p in clauses], dtype=np.float64)
+        words = np.array([len(c.split()) for c, _ in clauses])
+        sections = {p.node_id: section_aspects(p, known) for _, p in clauses}
         for aspect, query in zip(ASPECTS, queries, strict=True):
             likeness = vectors @ query
-            about = np.array([aspect.in_heading(p.location) for _, p in clauses], dtype=np.float64)
-            score = likeness + HEADING_BONUS * about + OWN_DOCUMENT_BONUS * own
+            about = np.array([aspect in sections[p.node_id] for _, p in clauses], dtype=np.float64)
+            opening = np.array(first, dtype=np.float64) if aspect.opening else 0 * about
+            placed = likeness + HEADING_BONUS * about + OPENING_BONUS * opening
+            score = placed + OWN_DOCUMENT_BONUS * own
             for i in np.argsort(-score, kind="stable"):
                 clause, passage = clauses[i]
-                if likeness[i] < MIN_SIMILARITY:
+                if placed[i] < MIN_SIMILARITY or words[i] > aspect.max_words:
                     continue
                 if clause in used or (aspect.must and not aspect.must.search(clause)):
                     continue
@@ -245,17 +282,21 @@ _LEAD_IN = re.compile(
 )
 
 
-def statements_in(text: str) -> list[str]:
+def statements_in(text: str, max_words: int = MAX_QUOTED_WORDS) -> list[str]:
     """The passage's clauses that say something on their own (not a line leading into a list,
-    not a fragment of one)."""
+    not a fragment of one), of up to `max_words` words."""
     kept = []
     for raw in text.splitlines():
         if raw.rstrip().endswith(":"):
             continue
-        for clause in passage_clauses(raw):
+        label, body = labelled_line(raw)
+        for clause in passage_clauses(raw, max_words):
             if len(clause.split()) < MIN_CELL_WORDS or _LEAD_IN.search(clause):
                 continue
-            if not clause[:1].islower():  # a fragment cut from the middle of a sentence
+            # Lower case, a clause is cut from the middle of a sentence (or is a passage's first
+            # line, cut by the chunker), unless it is a bullet's own words after its bold label:
+            # "- **Experience**: no less than 5 years doing data analysis".
+            if not clause[:1].islower() or (label and body.startswith(clause)):
                 kept.append(clause)
     return list(dict.fromkeys(kept))
 
@@ -268,6 +309,45 @@ def _article(name: str) -> str:
 
 def _names(title: str, role: str) -> bool:
     return role_named(title, [role]) is not None
+
+
+def section_aspects(passage: Passage, known: list[str]) -> list[Aspect]:
+    """The aspects a passage's section is about: those its heading names, and the one its
+    document's title names if it names only one ("Salary Ranges (US, 2024)" is about pay in
+    every section; "Role Profile (Experience, Responsibilities, Skills)" names three aspects, so
+    no passage of it is about one of them for its title)."""
+    about = [a for a in ASPECTS if a.named_in(passage.heading, known)]
+    titled = [a for a in ASPECTS if a.named_in(passage.title, known)]
+    return about + titled if len(titled) == 1 else about
+
+
+def _first_line(text: str) -> str:
+    """The words of a passage's first line, without bullet or label ("" for none)."""
+    return next((labelled_line(raw)[1] for raw in text.splitlines() if raw.strip()), "")
+
+
+def _without_roles(text: str, known: list[str]) -> str:
+    """`text` without the names of the known roles in it."""
+    plain = as_ml(text)
+    for role in sorted(known, key=len, reverse=True):
+        plain = re.sub(rf"(?<!\w){re.escape(as_ml(role))}s?(?!\w)", " ", plain, flags=re.IGNORECASE)
+    return plain
+
+
+def _opens_profile(passage: Passage, role: str, known: list[str]) -> bool:
+    """Whether a passage opens the role's own profile: the section a shared document heads with
+    the role's name alone, or the start of a role profile whose title names no other role.
+    "People moving through ML engineering careers…" opens a document about four roles, not the
+    Senior Game Data Analyst's profile; "This essay describes…" opens an essay."""
+    if passage.heading:
+        section = passage.heading.split(LOCATION_SEPARATOR)[-1]
+        return _names(section, role) and not re.search(r"\w", _without_roles(section, known))
+    others = [r for r in known if r != role]
+    return (
+        passage.doc_type == "role_profile"
+        and _names(passage.title, role)
+        and role_named(_without_roles(passage.title, [role]), others) is None
+    )
 
 
 def _sentence(clause: str) -> str:

@@ -110,17 +110,19 @@ def focus_on_level(
 MIN_SIGNAL_WORDS = 3
 # A quoted clause longer than this is a paragraph, not something to listen for.
 MAX_QUOTED_WORDS = 24
+# Fewer words than this either side of ", and" (or in the list item before it) do not stand alone.
+_STANDS_ALONE = 4
 _BULLET = re.compile(r"^\s*(?:[-*+]|\d+[.)])\s+")
-_LABEL = re.compile(r"^\*\*[^*]{1,60}\*\*\s*:?\s*")
+_LABEL = re.compile(r"^\*\*([^*]{1,60})\*\*\s*:?\s*")
 
 
-def passage_clauses(text: str) -> list[str]:
+def passage_clauses(text: str, max_words: int = MAX_QUOTED_WORDS) -> list[str]:
     """The passage's quotable pieces, in order: each line without its bullet and bold label,
     cut into sentences, then at semicolons, then at ", and" when both sides are long enough to
-    stand alone; only pieces of MIN_SIGNAL_WORDS to MAX_QUOTED_WORDS words."""
+    stand alone; only pieces of MIN_SIGNAL_WORDS to `max_words` words."""
     pieces: list[str] = []
     for raw in text.splitlines():
-        line = _LABEL.sub("", _BULLET.sub("", raw.strip())).strip()
+        line = labelled_line(raw)[1]
         if not line or line.startswith("#") or line.startswith("_"):
             continue
         for sentence in split_sentences(line, next_start=CAPITAL):
@@ -132,16 +134,34 @@ def passage_clauses(text: str) -> list[str]:
         words = len(piece.split())
         capitalised = sum(w[:1].isupper() for w in piece.split())
         # "MLflow, Kubeflow, Airflow, DVC" is a list of names, not something a person does
-        if MIN_SIGNAL_WORDS <= words <= MAX_QUOTED_WORDS and capitalised * 2 <= words:
+        if MIN_SIGNAL_WORDS <= words <= max_words and capitalised * 2 <= words:
             clauses.append(piece)
     return list(dict.fromkeys(clauses))
 
 
+def labelled_line(line: str) -> tuple[str, str]:
+    """A line's bold label and its words after bullet and label, spaced as one line:
+    "- **Experience**: no less than 5 years" is ("Experience", "no less than 5 years")."""
+    text = _BULLET.sub("", line.strip())
+    label = _LABEL.match(text)
+    if label is None:
+        return "", " ".join(text.split())
+    return label.group(1).strip(), " ".join(text[label.end() :].split())
+
+
 def _split_and(part: str) -> list[str]:
-    head, sep, tail = part.partition(", and ")
-    if sep and len(head.split()) >= 4 and len(tail.split()) >= 4:
-        return [head, *_split_and(tail)]
-    return [part]
+    """`part` cut at each ", and" between two pieces long enough to stand alone, but not at one
+    that brings in a list's last item ("built gradually, through experience, reflection, and
+    real care" is one piece: cut there, it ends mid-list)."""
+    pieces: list[str] = []
+    start = 0
+    for found in re.finditer(r", and ", part):
+        head, tail = part[start : found.start()], part[found.end() :]
+        item = head.rsplit(",", 1)[-1]  # the piece's last item, if it is a list
+        if min(len(head.split()), len(tail.split()), len(item.split())) >= _STANDS_ALONE:
+            pieces.append(head)
+            start = found.end()
+    return [*pieces, part[start:]]
 
 
 def names_another_role(heading: str, role: str, roles: list[str]) -> bool:
