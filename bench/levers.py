@@ -6,7 +6,9 @@ One process, one loaded model, the questions of bench/answer_latency, each promp
 
 - `default`: the answer as `lodestar ask` gives it (shapes, verification with copies trusted);
 - `copies judged`: the same answer's statements verified again with every statement sent to the
-  model (`trust_copies=False`), so the time the copy rule saves comes from the same answer;
+  model (`trust_copies=False`). The statements the model already checked are in llama.cpp's
+  cache and cost almost nothing the second time, so this is the time judging the copied
+  statements would have added: what the copy rule saves on that answer;
 - `guidance at 800`: a guidance question ("what should I…") read with the 800-token budget of
   other questions instead of 1100, so what the larger budget costs is measured on its own.
 
@@ -156,7 +158,7 @@ def compare(out: Path, labels: list[str]) -> None:
         f"{results[0]['machine']['cores']} cores ({cpu}) · {results[0]['model']}",
         "",
         "| build | whole answer (median s) | first token (median s) | statement checks (median s) "
-        "| statement checks, copies judged too (median s) |",
+        "| judging the copies too would add (median s) |",
         "|---|---|---|---|---|",
     ]
     for r in results:
@@ -166,7 +168,7 @@ def compare(out: Path, labels: list[str]) -> None:
         )
     lines += ["", "Per question (first build):", ""]
     lines += [
-        "| question | shape | whole (s) | first token (s) | checks (s) | checks, copies judged (s) "
+        "| question | shape | whole (s) | first token (s) | checks (s) | judging the copies would add (s) "
         "| copies / statements | whole at 800 tokens (s) | first token at 800 tokens (s) |",
         "|---|---|---|---|---|---|---|---|---|",
     ]
