@@ -86,7 +86,6 @@ class AnswerEngine:
         started = time.perf_counter()
         standalone = self.condense(question, history, on_wait)
         found, supplied = self.passages_for(standalone, k, filters)
-        check = self.check_messages(standalone, supplied)
         asked = Question(
             question, standalone, found, Timings(retrieval_ms=round(found.ms, 1)), started
         )
@@ -96,6 +95,7 @@ class AnswerEngine:
         if not found.covered:
             return refusal_stream(asked, self.services.settings.llm.backend)
         messages = self.messages_for(standalone, supplied)
+        check = self.check_messages(standalone, supplied)
         answer = Generation(self, asked, supplied, messages, check).stream()
         answer.on_wait = on_wait
         return answer
@@ -135,8 +135,11 @@ class AnswerEngine:
         general instruction, whatever the question's shape. It is the prompt the check's
         threshold was calibrated on, and a prefix-sharing neighbour of the answer's own prompt.
         """
-        usual = pack_passages(
-            supplied, self.services.settings.answer.context_tokens, self.count_tokens
+        budget = self.services.settings.answer.context_tokens
+        usual = (
+            pack_passages(supplied, budget, self.count_tokens)
+            if answer_shape(question) == "guidance"
+            else supplied  # already packed in the usual budget (passages_for)
         )
         return self.messages_for(question, usual, shape="general")
 

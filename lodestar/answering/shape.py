@@ -2,9 +2,11 @@
 
 - `lookup`: a figure, a name, a list of things ("How much…", "Which tools…", "How many years…"):
   one to three bullets that give exactly what was asked.
-- `guidance`: "what should I…", "how do I…", "why…": more bullets, drawn from more sections, so
-  the passages are cut to the sentences that bear on the question (`evidence.trim_long_passages`).
+- `guidance`: "what should I…", "how do I…", "why…": three to seven points, from a larger passage
+  budget (`AnswerSettings.guidance_context_tokens`), since the answer draws on several sections.
 - `general`: anything else, two to five bullets.
+
+The instructions are the prompts `shape_<shape>.md`.
 
 Comparisons of two roles and requests for interview questions are answered before this is asked
 (`compare.py`, `interview/request.py`).

@@ -333,12 +333,12 @@ class SuiteRunner:
 
     def kit_verifier(self) -> GroundingVerifier:
         """Checks a kit's signals with this run's judge, in the stand-alone design (not the
-        writer's own chat, so the check is independent of the one that kept them); a signal
-        copied from its passage is judged too, not taken as supported on its words."""
+        writer's own chat, so the check is independent of the one that kept them). Signals are
+        checked with `check_against`, which judges a signal copied from its passage too: the
+        answer verifier's copy rule (`copied_verdict`) is not taken here."""
         return GroundingVerifier(
             judge_yes_no(self.judge),
             threshold=self.services.settings.eval.judge_threshold,
             design="statement",
-            trust_copies=False,
             embed=self.services.embed_model.get_text_embedding_batch,
         )

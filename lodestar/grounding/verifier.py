@@ -250,13 +250,12 @@ def copied_verdict(
         )
 
     found = next((n for n in cites if copies(n)), None)
-    reason = f"copies passage [{found}]'s words"
+    change = ""
     if found is None and all(
         copied_share(statement.text, passages[n - 1]) < MISCITED_BELOW for n in cites
     ):
         found = next((n for n in range(1, len(passages) + 1) if n not in cites and copies(n)), None)
-        change = f"citation {cited(cites)} corrected" if cites else "citation added"
-        reason = f"copies passage [{found}]'s words, {change}"
+        change = f", citation {cited(cites)} corrected" if cites else ", citation added"
     if found is None:
         return None
     return Verdict(
@@ -264,7 +263,7 @@ def copied_verdict(
         cites=[found],
         supported=True,
         score=None,
-        reason=reason,
+        reason=f"copies passage [{found}]'s words{change}",
         line=statement.line,
         written=statement.written,
     )

@@ -14,8 +14,7 @@ from typing import Any
 from lodestar.answering.citations import Citation
 from lodestar.core.text import location
 from lodestar.grounding.guard import missing_terms
-
-NOT_DESCRIBED = "not described"
+from lodestar.grounding.statements import NOT_DESCRIBED
 
 
 @dataclass
